@@ -1,0 +1,1 @@
+"""The command line: parse arguments, call the engine, pick a view. No decision logic lives here."""

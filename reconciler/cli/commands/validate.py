@@ -1,0 +1,48 @@
+"""``reconciler validate``: check desired state and report every error with file:line:column."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from reconciler.cli import options
+from reconciler.cli.views import diagnostics as view
+
+
+@click.command()
+@options.directory
+@options.ref
+@options.output_format("text", "json", "github")
+def validate(directory: str, ref: str | None, fmt: str) -> int:
+    """Check desired state. Exit 0 when valid, 1 when not."""
+    from reconciler.engine.workspace import open_workspace
+
+    ws = open_workspace(directory, ref, strict=False)
+    diags = ws.diagnostics
+    errors = [d for d in diags if d.severity == "error"]
+    if fmt == "json":
+        click.echo(view.to_json(diags))
+    elif fmt == "github":
+        prefix = _repo_prefix(ws)
+        if diags:
+            click.echo(view.github(diags, prefix))
+    else:
+        if diags:
+            view.print_text(diags)
+        if not errors:
+            cat = ws.loaded.catalog
+            assert cat is not None
+            click.echo(f"valid: {len(cat.deployments)} deployments, {len(cat.environments)} environments, "
+                       f"{len(cat.resources)} resources, {sum(map(len, cat.versions.values()))} versions, "
+                       f"{len(cat.policies)} policies ({cat.revision[:12] if cat.revision != 'worktree' else 'worktree'})")
+    return 1 if errors else 0
+
+
+def _repo_prefix(ws) -> str:
+    """Paths in annotations are relative to the repository root, so GitHub can place them."""
+    source = ws.loaded.source
+    if source.git_root is None:
+        return ""
+    rel = os.path.relpath(source.root, source.git_root)
+    return "" if rel == "." else rel.replace(os.sep, "/") + "/"

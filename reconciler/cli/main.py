@@ -1,0 +1,108 @@
+"""Entry point of the ``reconciler`` command.
+
+Commands are imported lazily so ``reconciler --help`` and small commands start fast. Errors from
+the exception tree become one clear line and an exit code: 2 for CLI mistakes, 1 for invalid
+input or failures, 3 for a held lock. No traceback reaches a user unless RECONCILER_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import ConfigError, LockError, ReconcilerError, UsageError
+
+COMMANDS = {
+    "validate": ("reconciler.cli.commands.validate", "validate", "Check desired state; report every error."),
+    "targets": ("reconciler.cli.commands.targets", "targets", "List every release target."),
+    "schema": ("reconciler.cli.commands.schema", "schema", "Write JSON Schemas of the document types."),
+    "plan": ("reconciler.cli.commands.plan", "plan", "Show what a reconcile would do, and why (dry run)."),
+    "apply": ("reconciler.cli.commands.apply", "apply", "Plan, execute through job agents, record history."),
+    "history": ("reconciler.cli.commands.history", "history", "Tasks newest first (read-only audit trail)."),
+    "status": ("reconciler.cli.commands.status", "status", "What is deployed where."),
+    "cancel": ("reconciler.cli.commands.tasks", "cancel", "Cancel a pending or running task."),
+    "redeploy": ("reconciler.cli.commands.tasks", "redeploy", "Queue a new task for a target's current release."),
+    "task": ("reconciler.cli.commands.tasks", "task", "Report status and traces of a task from outside."),
+    "approve": ("reconciler.cli.commands.approvals", "approve", "Approve a version in an environment."),
+    "reject": ("reconciler.cli.commands.approvals", "reject", "Reject a version in an environment."),
+    "explain": ("reconciler.cli.commands.explain", "explain", "Every candidate version of a target, rule by rule."),
+    "test": ("reconciler.cli.commands.policytest", "test", "Run policy test files."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name, spec in COMMANDS.items() if _available(spec[0]))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None or not _available(spec[0]):
+            return None
+        module = importlib.import_module(spec[0])
+        return getattr(module, spec[1])
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _available(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reconciler")
+def cli() -> None:
+    """Declarative GitOps deployment reconciler: plans from Git, policy-gated releases, audit history."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        result = cli.main(args=argv, prog_name="reconciler", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("reconciler: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        return _usage(exc.format_message())
+    except UsageError as exc:
+        return _usage(str(exc))
+    except ConfigError as exc:
+        from reconciler.cli.views import diagnostics
+
+        diagnostics.print_text(exc.diagnostics)
+        return 1
+    except LockError as exc:
+        click.echo(f"reconciler: error: {exc}", err=True)
+        return 3
+    except ReconcilerError as exc:
+        click.echo(f"reconciler: error: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        click.echo("reconciler: interrupted", err=True)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the promise: never a traceback
+        if os.environ.get("RECONCILER_DEBUG"):
+            raise
+        click.echo(f"reconciler: internal error: {type(exc).__name__}: {exc} (set RECONCILER_DEBUG=1 for a "
+                   "traceback, and please report it)", err=True)
+        return 1
+    return int(result or 0)
+
+
+def _usage(message: str) -> int:
+    message = " ".join(message.split())
+    click.echo(f"reconciler: error: {message} (see 'reconciler --help')", err=True)
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""One reconcile pass: hold the workspace lease, pick up work a dead run left behind, plan, record
+the planned tasks, execute them (one at a time per target, in parallel across targets) and
+record every outcome.
+
+Crash safety: tasks are recorded as pending before anything runs. A task left ``started`` by a
+run that died is not a failure: if its release is still the desired one it runs again (same task
+id, next attempt, the interrupted attempt closed and not counted as a retry); if the desired state
+moved on, it is closed as superseded and the new plan takes over. Nothing is recorded twice.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from reconciler.engine.execute import Runner
+from reconciler.engine.hooks import Hooks
+from reconciler.engine.identity import Actor
+from reconciler.engine.lease import Lease
+from reconciler.engine.planner import make_plan
+from reconciler.engine.session import Session
+from reconciler.models import statuses
+from reconciler.models.records import ReleaseRecord, TaskRecord
+from reconciler.planning.build import PlanResult
+from reconciler.planning.plan import Change, Plan
+
+
+@dataclass
+class ApplyResult:
+    plan: Plan
+    tasks: dict[str, str] = field(default_factory=dict)  # task id -> final status
+
+    @property
+    def failed(self) -> list[str]:
+        return [t for t, s in self.tasks.items() if s not in (statuses.DONE, statuses.TRIGGERED,
+                                                               statuses.IN_PROGRESS, statuses.VERIFYING)]
+
+
+def new_task_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+@dataclass
+class Applier:
+    session: Session
+    actor: Actor
+    clock: Callable[[], datetime]
+    hooks: Hooks = field(default_factory=Hooks)
+    max_parallel: int | None = None
+    lock_timeout: float | None = None
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def run(self, *, only: Iterable[str] | None = None, prune: bool | None = None) -> ApplyResult:
+        store = self.session.store
+        config = self.session.catalog.config
+        owner = f"{self.actor.name}@{socket.gethostname()} pid {os.getpid()} run {self.run_id}"
+        timeout = config.lockTimeout if self.lock_timeout is None else self.lock_timeout
+        self.hooks.stage(f"Locking workspace {config.workspace}")
+        with Lease(store, "apply", owner, timeout=timeout):
+            return self._locked(only, prune)
+
+    def _locked(self, only, prune) -> ApplyResult:
+        store, catalog = self.session.store, self.session.catalog
+        now = self.clock()
+        store.record_seen([(v.deployment, v.tag) for vs in catalog.versions.values() for v in vs], now)
+        leftovers = {t.id: t for t in store.active_tasks() if t.status in (statuses.PENDING, statuses.STARTED)}
+        self.hooks.stage(f"Planning {catalog.revision[:12]}")
+        result = make_plan(self.session, now, only=only, exclude_tasks=set(leftovers), prune=prune)
+        work = self._reconcile_leftovers(result, leftovers, now)
+        self.hooks.planned(result.plan)
+        work += self._record(result, now)
+        applied = ApplyResult(result.plan)
+        if not work:
+            self.hooks.stage("Nothing to execute")
+            return applied
+        self.hooks.stage(f"Executing {len(work)} task{'s' if len(work) != 1 else ''}")
+        runner = Runner(store, self.session.root, self.run_id, self.clock, self.hooks, catalog.config.taskTimeout,
+                        catalog.config.logLimit)
+        parallel = self.max_parallel or catalog.config.maxParallel
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="task") as pool:
+            futures = {tid: pool.submit(runner.run, task, resume=resume, retry=retry)
+                       for tid, (task, resume, retry) in work_by_id(work).items()}
+            for tid, future in futures.items():
+                applied.tasks[tid] = future.result()
+        return applied
+
+    def _reconcile_leftovers(self, result: PlanResult, leftovers: dict[str, TaskRecord], now: datetime):
+        """Resume left-over tasks whose release is still desired; close the rest as superseded."""
+        work = []
+        changes = {str(c.key): c for c in result.plan.changes}
+        for task in leftovers.values():
+            change = changes.get(task.target)
+            if task.run_id == "" and task.status == statuses.PENDING:
+                work.append((task, False, False))  # requested by redeploy/rollback: run as recorded
+                changes.pop(task.target, None)
+                result.plan.changes = [c for c in result.plan.changes if str(c.key) != task.target]
+            elif change is not None and change.release is not None and change.release.id == task.release_id:
+                work.append((task, True, False))
+                result.plan.changes = [c for c in result.plan.changes if c is not change]
+            else:
+                self.session.store.finish_task(task.id, status=statuses.CANCELED, at=now,
+                                               message="superseded: the desired state changed before it could finish")
+        return work
+
+    def _record(self, result: PlanResult, now: datetime) -> list[tuple[TaskRecord, bool, bool]]:
+        store = self.session.store
+        work, new = [], []
+        for change in result.plan.changes:
+            if change.retry_of:
+                work.append((store.get_task(change.retry_of), False, True))
+                continue
+            task = self._task_for(change, now)
+            if change.release is not None:
+                r = change.release
+                store.put_release(ReleaseRecord(r.id, str(r.target), r.version, r.variables, r.config,
+                                                r.config_digest, now))
+            new.append(task)
+            work.append((task, False, False))
+        store.create_tasks(new)
+        return work
+
+    def _task_for(self, change: Change, now: datetime) -> TaskRecord:
+        previous = None
+        if change.operation == "uninstall":
+            state = self.session.store.target_states().get(str(change.key))
+            previous = self.session.store.get_task(state.last_task_id).job if state else None
+        return make_task(change, self.actor, self.session.catalog.revision, now, self.run_id,
+                         self.session.catalog, new_task_id(), previous)
+
+
+def make_task(change: Change, actor: Actor, revision: str, now: datetime, run_id: str, catalog,
+              task_id: str, previous_job: dict | None = None) -> TaskRecord:
+    """The pending task record for a planned change (an uninstall reuses the last job it ran)."""
+    release = change.release
+    spec = release.job_spec() if release else dict(previous_job or {})
+    if release is not None:
+        spec.update(config_digest=release.config_digest, inputs=release.inputs, placement=release.placement)
+    if change.from_resource:
+        spec["from_resource"] = change.from_resource
+    dep = catalog.deployments.get(change.key.deployment)
+    agent = dep.agent.ref if dep is not None and dep.agent else ""
+    return TaskRecord(
+        id=task_id, target=str(change.key), deployment=change.key.deployment, environment=change.key.environment,
+        resource=change.key.resource, operation=change.operation, status=statuses.PENDING,
+        version=change.to_version or change.from_version or "", from_version=change.from_version,
+        release_id=release.id if release else "", actor=actor.name, actor_kind=actor.kind, reason=change.reason,
+        diff=change.diff, revision=revision, created_at=now, run_id=run_id, agent=agent, job=spec,
+        artifacts={}, verification={},
+    )
+
+
+def work_by_id(work):
+    out = {}
+    for task, resume, retry in work:
+        out[task.id] = (task, resume, retry)
+    return out

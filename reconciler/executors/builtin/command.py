@@ -1,0 +1,147 @@
+"""The ``command`` agent: runs a local argv (never through a shell).
+
+The job goes to stdin as JSON; the main fields are also set as ``RECONCILER_*`` environment
+variables. Exit code 0 means done; anything else fails the task with the tail of stderr as the
+reason. The task id is stable across retries, so scripts can be idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from reconciler.errors import TerminalError
+from reconciler.executors.base import Agent, AgentConfig, AgentResult, ExecContext, Job
+from reconciler.models.common import Duration
+
+POLL_SECONDS = 0.2
+
+
+class CommandConfig(AgentConfig):
+    type: str = "command"
+    command: list[str] = Field(min_length=1, description="argv; relative paths resolve against the desired-state dir")
+    timeout: Duration | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    uninstallCommand: list[str] | None = None
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _argv(cls, value):
+        if isinstance(value, str):
+            raise ValueError("command must be a list of arguments such as [./deploy.sh, --fast]; it never runs in a shell")
+        return value
+
+
+def job_environment(job: Job, ctx: ExecContext) -> dict[str, str]:
+    """The ``RECONCILER_*`` variables every local or remote command gets."""
+    env = {
+        "RECONCILER_TASK_ID": job.task_id,
+        "RECONCILER_ATTEMPT": str(job.attempt),
+        "RECONCILER_OPERATION": job.operation,
+        "RECONCILER_TARGET": job.target,
+        "RECONCILER_DEPLOYMENT": job.deployment,
+        "RECONCILER_ENVIRONMENT": job.environment,
+        "RECONCILER_RESOURCE": job.resource,
+        "RECONCILER_VERSION": job.version,
+        "RECONCILER_PREVIOUS_VERSION": job.previous_version or "",
+        "RECONCILER_RELEASE_ID": job.release_id,
+        "RECONCILER_WORKDIR": str(ctx.workdir),
+        "RECONCILER_ARTIFACTS": str(ctx.scratch),
+    }
+    for key, value in job.variables.items():
+        if isinstance(key, str) and key.replace("_", "").isalnum():
+            env[f"RECONCILER_VAR_{key.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    return env
+
+
+class CommandAgent(Agent):
+    type = "command"
+    Config = CommandConfig
+
+    def dispatch(self, job: Job, ctx: ExecContext) -> AgentResult:
+        cfg: CommandConfig = self.config  # type: ignore[assignment]
+        argv = cfg.uninstallCommand if (job.operation == "uninstall" and cfg.uninstallCommand) else cfg.command
+        argv = [_resolve(argv[0], ctx.workdir), *argv[1:]]
+        env = {**os.environ, **job_environment(job, ctx), **cfg.env}
+        cwd = (ctx.workdir / cfg.cwd) if cfg.cwd else ctx.workdir
+        timeout = cfg.timeout or ctx.timeout
+        try:
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                cwd=cwd, env=env, start_new_session=True,
+            )
+        except OSError as exc:
+            raise TerminalError(f"cannot run {argv[0]!r}: {exc.strerror or exc}") from exc
+        payload = json.dumps(job.payload()).encode()
+        out, err, outcome = _wait(proc, payload, timeout, ctx)
+        log = _join(out, err)
+        if outcome == "timeout":
+            return AgentResult("failed", f"timed out after {timeout:g}s", log)
+        if outcome == "canceled":
+            return AgentResult("canceled", "canceled while running; the process was stopped", log)
+        if proc.returncode == 0:
+            return AgentResult("done", _last_line(out) or "command succeeded", log)
+        tail = _tail(err or out)
+        return AgentResult("failed", f"exit code {proc.returncode}: {tail}" if tail else f"exit code {proc.returncode}", log)
+
+
+def _resolve(program: str, workdir: Path) -> str:
+    if "/" in program and not os.path.isabs(program):
+        return str((workdir / program).resolve())
+    return program
+
+
+def _wait(proc: subprocess.Popen, payload: bytes, timeout: float, ctx: ExecContext) -> tuple[bytes, bytes, str]:
+    deadline = time.monotonic() + timeout
+    data: bytes | None = payload
+    while True:
+        try:
+            out, err = proc.communicate(input=data, timeout=POLL_SECONDS)
+            return out or b"", err or b"", "exited"
+        except subprocess.TimeoutExpired:
+            data = None
+        except BrokenPipeError:
+            data = None  # the program did not read stdin; that is its right
+            continue
+        stop = "timeout" if time.monotonic() > deadline else None
+        if stop is None and ctx.cancel_requested is not None and ctx.cancel_requested():
+            stop = "canceled"
+        if stop:
+            _kill(proc)
+            out, err = proc.communicate()
+            return out or b"", err or b"", stop
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=5)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _join(out: bytes, err: bytes) -> str:
+    text = out.decode("utf-8", "replace")
+    if err:
+        text += ("\n" if text and not text.endswith("\n") else "") + err.decode("utf-8", "replace")
+    return text
+
+
+def _tail(data: bytes, lines: int = 5) -> str:
+    text = data.decode("utf-8", "replace").strip()
+    return " | ".join(text.splitlines()[-lines:])[-500:]
+
+
+def _last_line(data: bytes) -> str:
+    lines = data.decode("utf-8", "replace").strip().splitlines()
+    return lines[-1][:200] if lines else ""

@@ -1,0 +1,194 @@
+"""The Policy document and one model per rule type (Ctrlplane's rule set plus ours).
+
+A policy applies to a release target when any of its ``selectors`` entries matches (each entry's
+``environments``, ``deployments`` and ``resources`` CEL strings are ANDed; a missing key means
+"true"). All rules of all enabled, matching policies are ANDed; ``priority`` only orders them.
+Every rule item is a one-key map such as ``- anyApproval: {minApprovals: 1}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from reconciler.models.common import Document, Duration, Metadata, Name, Selector
+from reconciler.models.statuses import normalize_status
+
+
+class Rule(BaseModel):
+    """Base class of rule bodies; unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class AnyApproval(Rule):
+    minApprovals: int = Field(default=1, ge=0)
+
+
+def _cel_or_wrapped(value: Any) -> Any:
+    # The Ctrlplane CLI era wrapped CEL as {cel: "..."}; accept both.
+    if isinstance(value, dict) and set(value) == {"cel"}:
+        return value["cel"]
+    return value
+
+
+class EnvironmentProgression(Rule):
+    dependsOnEnvironmentSelector: Selector
+    minimumSuccessPercentage: float = Field(default=0, ge=0, le=100)
+    minimumSoakTimeMinutes: float = Field(default=0, ge=0, alias="minimumSoakTimeMinutes")
+    maximumAgeHours: float | None = Field(default=None, gt=0)
+    successStatuses: list[str] = Field(default_factory=lambda: ["done"])
+    requireVerificationPassed: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            if "minimumSockTimeMinutes" in data and "minimumSoakTimeMinutes" not in data:
+                data["minimumSoakTimeMinutes"] = data.pop("minimumSockTimeMinutes")  # Ctrlplane's typo
+            if "dependsOnEnvironmentSelector" in data:
+                data["dependsOnEnvironmentSelector"] = _cel_or_wrapped(data["dependsOnEnvironmentSelector"])
+        return data
+
+    @field_validator("successStatuses")
+    @classmethod
+    def _statuses(cls, value: list[str]) -> list[str]:
+        return [normalize_status(v) for v in value]
+
+
+class GradualRollout(Rule):
+    rolloutType: Literal["linear", "linear-normalized"] = "linear"
+    timeScaleInterval: Duration
+
+
+class DeploymentWindow(Rule):
+    rrule: str
+    duration: Duration
+    timezone: str = "UTC"
+    allow: bool = True
+
+
+class VersionCooldown(Rule):
+    interval: Duration
+
+
+class VersionSelector(Rule):
+    selector: str
+    description: str = ""
+
+
+class DeploymentDependency(Rule):
+    dependsOn: str
+
+
+class Retry(Rule):
+    maxRetries: int = Field(ge=0)
+    retryOnStatuses: list[str] = Field(default_factory=list)
+    backoff: Duration = 0
+    backoffStrategy: Literal["linear", "exponential"] = "linear"
+    maxBackoff: Duration | None = None
+
+    @field_validator("retryOnStatuses")
+    @classmethod
+    def _statuses(cls, value: list[str]) -> list[str]:
+        return [normalize_status(v) for v in value]
+
+
+class Concurrency(Rule):
+    max: int = Field(ge=1)
+
+
+class ReleaseSequencing(Rule):
+    mode: Literal["wait", "cancel"] = "cancel"
+
+
+class Metric(Rule):
+    name: str
+    provider: dict[str, Any]
+    interval: Duration = 30
+    count: int = Field(default=1, ge=1)
+    successCondition: str
+    failureCondition: str | None = None
+    successThreshold: int | None = Field(default=None, ge=1)
+    failureThreshold: int = Field(default=0, ge=0)
+
+    @field_validator("provider")
+    @classmethod
+    def _provider_type(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if value.get("type") not in {"http", "tcp", "command", "prometheus", "sleep"}:
+            raise ValueError(
+                f"unknown verification provider {value.get('type')!r}; use http, tcp, command, prometheus or sleep"
+            )
+        return value
+
+
+class Verification(Rule):
+    triggerOn: Literal["jobCreated", "jobStarted", "jobSuccess", "jobFailure"] = "jobSuccess"
+    metrics: list[Metric] = Field(min_length=1)
+
+
+class Rollback(Rule):
+    onJobStatuses: list[str] = Field(default_factory=lambda: ["failed"])
+    onVerificationFailure: bool = True
+
+    @field_validator("onJobStatuses")
+    @classmethod
+    def _statuses(cls, value: list[str]) -> list[str]:
+        return [normalize_status(v) for v in value]
+
+
+class Strategy(Rule):
+    type: Literal["all-at-once", "rolling", "canary", "blue-green"] = "all-at-once"
+    batchSize: int | None = Field(default=None, ge=1)
+    percent: float | None = Field(default=None, gt=0, le=100)
+    steps: list[float] = Field(default_factory=list)
+    verify: bool = True
+
+
+RULE_TYPES: dict[str, type[Rule]] = {
+    "anyApproval": AnyApproval,
+    "environmentProgression": EnvironmentProgression,
+    "gradualRollout": GradualRollout,
+    "deploymentWindow": DeploymentWindow,
+    "versionCooldown": VersionCooldown,
+    "versionSelector": VersionSelector,
+    "deploymentDependency": DeploymentDependency,
+    "retry": Retry,
+    "concurrency": Concurrency,
+    "releaseSequencing": ReleaseSequencing,
+    "verification": Verification,
+    "rollback": Rollback,
+    "strategy": Strategy,
+}
+
+
+class PolicySelector(BaseModel):
+    """One entry of ``selectors``: all given CEL strings must match; missing means "true"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    environments: Selector = "true"
+    deployments: Selector = "true"
+    resources: Selector = "true"
+
+
+class Policy(Document):
+    """Rules that decide which version each matching release target may run now."""
+
+    type: Literal["Policy"] = "Policy"
+    name: Name
+    description: str = ""
+    priority: int = 0
+    enabled: bool = True
+    metadata: Metadata = Field(default_factory=dict)
+    selectors: list[PolicySelector] = Field(default_factory=lambda: [PolicySelector()])
+    rules: list[dict[str, Any]] = Field(default_factory=list)
+
+    def parsed_rules(self) -> list[tuple[str, Rule]]:
+        """(rule type, rule body) pairs; only valid after loading has validated ``rules``."""
+        out = []
+        for item in self.rules:
+            (kind, body), = item.items()
+            out.append((kind, RULE_TYPES[kind].model_validate(body or {})))
+        return out

@@ -1,0 +1,132 @@
+"""Choose the desired version of each release target.
+
+Candidates are the deployment's versions, newest first (``createdAt``, else when state first saw
+the version, then declaration order). Only ``ready`` versions deploy; ``paused`` stays where it
+already runs. A version held off the target after a rollback is skipped. A Pin restricts the
+candidates to its version (and is the only way to move to an older one). Otherwise a target never
+downgrades: the walk stops at the version it runs. The first candidate every rule allows wins.
+
+This is a purely computational module with no side effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.models.entities import Version
+from reconciler.models.gitops import Pin
+from reconciler.models.keys import TargetKey
+from reconciler.planning import selectors
+from reconciler.planning.policies import evaluate
+from reconciler.planning.policies.base import RuleContext, Verdict
+from reconciler.planning.policies.index import PlanIndex
+
+
+@dataclass
+class Decision:
+    key: TargetKey
+    version: Version | None = None
+    blocked: Verdict | None = None  # why the newest candidate above ``version`` cannot deploy
+    blocked_version: str | None = None
+    pin: Pin | None = None
+    trace: list[tuple[str, list[Verdict]]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (version, why not a candidate)
+    passed: list[Verdict] = field(default_factory=list)  # verdicts that let ``version`` through
+
+
+def ordered_versions(index: PlanIndex, deployment: str) -> list[Version]:
+    memo_key = ("versions", deployment)
+    found = index.memo.get(memo_key)
+    if found is None:
+        versions = index.catalog.versions.get(deployment, [])
+        order = index.catalog.version_order
+        found = sorted(versions, key=lambda v: (index.created_at(deployment, v.tag), order.get((deployment, v.tag), 0)),
+                       reverse=True)
+        index.memo[memo_key] = found
+    return found
+
+
+def target_views(index: PlanIndex, key: TargetKey) -> dict[str, Any]:
+    catalog = index.catalog
+    dep = catalog.deployments[key.deployment]
+    return {
+        "resource": _view(index, ("rv", key.resource), lambda: selectors.resource_view(catalog.resources[key.resource])),
+        "deployment": _view(index, ("dv", key.deployment), lambda: selectors.deployment_view(dep)),
+        "environment": _view(index, ("ev", dep.system, key.environment),
+                             lambda: selectors.environment_view(catalog.environments[(dep.system, key.environment)])),
+    }
+
+
+def _view(index: PlanIndex, memo_key: tuple[str, ...], make) -> dict[str, Any]:
+    view = index.memo.get(memo_key)
+    if view is None:
+        view = index.memo[memo_key] = make()
+    return view
+
+
+def active_pin(index: PlanIndex, key: TargetKey, views: dict[str, Any]) -> Pin | None:
+    for pin in index.catalog.pins:
+        if pin.deployment != key.deployment or (pin.until is not None and pin.until <= index.facts.now):
+            continue
+        if pin.targets and str(key) not in pin.targets:
+            continue
+        scope = selectors.TARGET_SCOPE
+        if any(selectors.compile_selector(s.environments, "environment", scope).matches(views)
+               and selectors.compile_selector(s.deployments, "deployment", scope).matches(views)
+               and selectors.compile_selector(s.resources, "resource", scope).matches(views) for s in pin.selectors):
+            return pin
+    return None
+
+
+def decide(index: PlanIndex, key: TargetKey, *, explain: bool = False) -> Decision:
+    """The desired version of ``key`` and, if a newer one is held back, the verdict holding it."""
+    catalog, facts = index.catalog, index.facts
+    state = facts.states.get(str(key))
+    current = state.version if state else None
+    views = target_views(index, key)
+    decision = Decision(key)
+    pin = decision.pin = active_pin(index, key, views)
+    held = {h.version for h in facts.holds if h.target == str(key)}
+    dep = catalog.deployments[key.deployment]
+    env = catalog.environments[(dep.system, key.environment)]
+    res = catalog.resources[key.resource]
+    for version in ordered_versions(index, key.deployment):
+        if pin is not None and version.tag != pin.version:
+            continue
+        if pin is None and version.tag == current and not explain:
+            decision.version = version  # never downgrade past what runs now
+            return decision
+        why_not = _not_candidate(version, current, held)
+        if why_not:
+            decision.skipped.append((version.tag, why_not))
+            continue
+        vviews = {**views, "version": selectors.version_view(version)}
+        ctx = RuleContext(catalog, facts, index, key, dep, env, res, version, vviews)
+        verdicts = evaluate.evaluate(ctx, short_circuit=not explain)
+        if explain:
+            decision.trace.append((version.tag, verdicts))
+        first_bad = next((v for v in verdicts if not v.allowed), None)
+        if first_bad is None:
+            if decision.version is None:
+                decision.version = version
+                decision.passed = verdicts
+            if not explain:
+                return decision
+        elif decision.blocked is None and decision.version is None:
+            decision.blocked, decision.blocked_version = first_bad, version.tag
+        if explain and version.tag == current and pin is None:
+            break
+    if decision.version is None and current is not None and pin is None:
+        decision.version = catalog.version(key.deployment, current)
+    return decision
+
+
+def _not_candidate(version: Version, current: str | None, held: set[str]) -> str:
+    if version.tag in held:
+        return "held off this target after a failed rollout (reconciler release-hold to lift)"
+    if version.status == "ready":
+        return ""
+    if version.status == "paused" and version.tag == current:
+        return ""
+    return f"status {version.status}"

@@ -1,0 +1,28 @@
+"""Facts: everything planning reads besides the desired state, gathered by the engine beforehand.
+
+A plain value object. ``now`` is the injected clock; planning never reads the wall clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from reconciler.models.records import ApprovalRecord, HoldRecord, Outcome, ReleaseRecord, TargetState, TaskRecord
+
+
+@dataclass
+class Facts:
+    now: datetime
+    states: Mapping[str, TargetState] = field(default_factory=dict)
+    latest: Mapping[str, TaskRecord] = field(default_factory=dict)
+    active: Mapping[str, list[TaskRecord]] = field(default_factory=dict)
+    outcomes: list[Outcome] = field(default_factory=list)
+    approvals: list[ApprovalRecord] = field(default_factory=list)
+    holds: list[HoldRecord] = field(default_factory=list)
+    first_seen: Mapping[tuple[str, str], datetime] = field(default_factory=dict)
+    releases: Mapping[str, ReleaseRecord] = field(default_factory=dict)
+    secret_digests: Mapping[str, str] = field(default_factory=dict)
+    placement_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    prune: bool = False

@@ -1,0 +1,147 @@
+"""The Plan: what a reconcile would do to every release target, and why.
+
+Frozen value types modelled on OpenTofu's plans: a Change per target that needs a task, a Blocked
+entry per target held back by a rule (with the rule, a message and when it can move by itself),
+orphaned targets, and targets with work already in flight. ``reason`` is for people only; the
+engine never branches on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from reconciler.models.keys import TargetKey
+from reconciler.planning.releases import Release
+
+OPERATIONS = ("install", "upgrade", "reinstall", "recreate", "uninstall", "rollback")
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Change:
+    key: TargetKey
+    operation: str
+    from_version: str | None
+    to_version: str | None
+    reason: str
+    diff: dict[str, Any] = field(default_factory=dict)
+    release: Release | None = None
+    retry_of: str | None = None
+    from_resource: str | None = None
+    cancels: tuple[str, ...] = ()
+    batch: int | None = None
+    artifacts: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "target": str(self.key), "deployment": self.key.deployment, "environment": self.key.environment,
+            "resource": self.key.resource, "operation": self.operation, "fromVersion": self.from_version,
+            "toVersion": self.to_version, "reason": self.reason, "diff": self.diff,
+            "releaseId": self.release.id if self.release else None,
+        }
+        if self.retry_of:
+            out["retryOf"] = self.retry_of
+        if self.from_resource:
+            out["fromResource"] = self.from_resource
+        if self.cancels:
+            out["cancels"] = list(self.cancels)
+        if self.batch is not None:
+            out["batch"] = self.batch
+        if self.artifacts:
+            out["artifacts"] = self.artifacts
+        return out
+
+
+@dataclass(frozen=True)
+class Blocked:
+    key: TargetKey
+    version: str
+    policy: str
+    rule: str
+    message: str
+    next_evaluation: datetime | None
+    current: str | None = None
+    status: str = "pending"  # pending | deny
+
+    def to_json(self) -> dict[str, Any]:
+        return {"target": str(self.key), "deployment": self.key.deployment, "environment": self.key.environment,
+                "resource": self.key.resource, "version": self.version, "currentVersion": self.current,
+                "policy": self.policy, "rule": self.rule, "message": self.message,
+                "nextEvaluation": iso(self.next_evaluation)}
+
+
+@dataclass(frozen=True)
+class Orphan:
+    target: str
+    version: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"target": self.target, "version": self.version, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class InFlight:
+    target: str
+    task_id: str
+    operation: str
+    status: str
+    version: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"target": self.target, "taskId": self.task_id, "operation": self.operation, "status": self.status,
+                "version": self.version}
+
+
+@dataclass
+class Plan:
+    workspace: str
+    revision: str
+    at: datetime
+    changes: list[Change] = field(default_factory=list)
+    blocked: list[Blocked] = field(default_factory=list)
+    orphaned: list[Orphan] = field(default_factory=list)
+    in_flight: list[InFlight] = field(default_factory=list)
+    unchanged: int = 0
+    targets: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        out = {op: 0 for op in OPERATIONS}
+        for change in self.changes:
+            out[change.operation] = out.get(change.operation, 0) + 1
+        out.update(blocked=len(self.blocked), unchanged=self.unchanged, orphaned=len(self.orphaned),
+                   inProgress=len(self.in_flight))
+        return out
+
+    @property
+    def next_evaluation(self) -> datetime | None:
+        times = [b.next_evaluation for b in self.blocked if b.next_evaluation is not None]
+        return min(times) if times else None
+
+    def exit_code(self) -> int:
+        """0 nothing to do, 2 changes to apply, 3 only policy-blocked work outstanding."""
+        if self.changes:
+            return 2
+        if self.blocked:
+            return 3
+        return 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "workspace": self.workspace,
+            "revision": self.revision,
+            "at": iso(self.at),
+            "summary": self.summary(),
+            "changes": [c.to_json() for c in self.changes],
+            "blocked": [b.to_json() for b in self.blocked],
+            "orphaned": [o.to_json() for o in self.orphaned],
+            "inProgress": [f.to_json() for f in self.in_flight],
+            "nextEvaluation": iso(self.next_evaluation),
+            "notes": list(self.notes),
+        }

@@ -1,0 +1,90 @@
+"""Verdicts, the per-evaluation context, and scope memoization of rule results.
+
+Each rule declares the scope its answer depends on (e.g. approval: environment × version), and
+its verdict is computed once per scope value, as Ctrlplane's scope fields do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from reconciler.models.keys import TargetKey
+
+if TYPE_CHECKING:
+    from reconciler.models.catalog import Catalog
+    from reconciler.models.entities import Deployment, Environment, Resource, Version
+    from reconciler.planning.facts import Facts
+    from reconciler.planning.policies.index import PlanIndex
+
+ALLOW, PENDING, DENY = "allow", "pending", "deny"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: str  # allow | pending | deny
+    message: str = ""
+    next_evaluation: datetime | None = None
+    satisfied_at: datetime | None = None
+    action: str | None = None  # approval | wait | None
+    policy: str = ""
+    rule: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return self.status == ALLOW
+
+    def named(self, policy: str, rule: str) -> Verdict:
+        return Verdict(self.status, self.message, self.next_evaluation, self.satisfied_at, self.action, policy, rule)
+
+
+def allow(message: str = "", satisfied_at: datetime | None = None, next_evaluation: datetime | None = None) -> Verdict:
+    return Verdict(ALLOW, message, next_evaluation, satisfied_at)
+
+
+def pending(message: str, next_evaluation: datetime | None = None, action: str = "wait") -> Verdict:
+    return Verdict(PENDING, message, next_evaluation, None, action)
+
+
+def deny(message: str, next_evaluation: datetime | None = None) -> Verdict:
+    return Verdict(DENY, message, next_evaluation)
+
+
+@dataclass
+class RuleContext:
+    """One (target, candidate version) being evaluated, with shared read-only indexes."""
+
+    catalog: Catalog
+    facts: Facts
+    index: PlanIndex
+    key: TargetKey
+    deployment: Deployment
+    environment: Environment
+    resource: Resource
+    version: Version
+    views: dict[str, Any]
+    applicable: list[Any] | None = None  # (policy, index, kind, rule) of every rule for this target
+
+    @property
+    def now(self) -> datetime:
+        return self.facts.now
+
+    @property
+    def current_version(self) -> str | None:
+        state = self.facts.states.get(str(self.key))
+        return state.version if state else None
+
+    def scope_value(self, scope: str) -> Any:
+        return {
+            "environment": (self.deployment.system, self.environment.name),
+            "version": (self.version.deployment, self.version.tag),
+            "target": self.key,
+            "resource": self.key.resource,
+            "deployment": self.key.deployment,
+        }[scope]
+
+
+def fmt_time(value: datetime) -> str:
+    """Short UTC time for messages: ``14:05Z`` today, else ``2026-11-23 14:05Z``."""
+    return value.strftime("%Y-%m-%d %H:%MZ")

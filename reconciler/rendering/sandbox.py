@@ -1,0 +1,88 @@
+"""The sandboxed jinja2 environment every template renders in.
+
+``StrictUndefined`` turns a misspelled variable into an error; the sandbox refuses attribute access
+such as ``__class__``. A value that is exactly one ``{{ expression }}`` keeps its type (a number
+stays a number); anything else renders to a string.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError as JinjaTemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from reconciler.errors import TemplateError
+
+_SINGLE = re.compile(r"^\{\{\s*(?P<expr>(?:(?!\}\}|\{\{|\{%).)+?)\s*\}\}$", re.DOTALL)
+
+
+def _to_json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)
+
+
+def _quote_env(value: Any) -> str:
+    from reconciler.rendering.formats import env_quote
+
+    return env_quote(value)
+
+
+@lru_cache(maxsize=1)
+def environment() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True,
+                               trim_blocks=True, lstrip_blocks=True)
+    env.filters["tojson_sorted"] = _to_json
+    env.filters["env_quote"] = _quote_env
+    return env
+
+
+@lru_cache(maxsize=8192)
+def _template(source: str):
+    return environment().from_string(source)
+
+
+@lru_cache(maxsize=8192)
+def _expression(source: str):
+    return environment().compile_expression(source, undefined_to_none=False)
+
+
+def render_value(source: str, context: Mapping[str, Any], name: str = "") -> Any:
+    """Render one config value: a lone ``{{ expr }}`` keeps its type, anything else is a string."""
+    try:
+        match = _SINGLE.match(source)
+        if match:
+            value = _expression(match.group("expr"))(**context)
+            if isinstance(value, StrictUndefined):
+                str(value)  # raises UndefinedError with jinja's message
+            return value
+        return _template(source).render(**context)
+    except (JinjaTemplateError, SecurityError) as exc:
+        raise _error(exc, source, name) from None
+
+
+def render_text(source: str, context: Mapping[str, Any], name: str) -> str:
+    """Render a whole template file; errors name the template and its line."""
+    try:
+        return _template(source).render(**context)
+    except (JinjaTemplateError, SecurityError) as exc:
+        raise _error(exc, source, name) from None
+
+
+def _error(exc: Exception, source: str, name: str) -> TemplateError:
+    line = getattr(exc, "lineno", None)
+    if isinstance(exc, TemplateSyntaxError):
+        what = f"template syntax error: {exc.message}"
+    elif isinstance(exc, SecurityError):
+        what = f"the sandbox refused: {exc}"
+    elif isinstance(exc, UndefinedError):
+        msg = str(exc)
+        what = f"the sandbox refused: {msg}" if "unsafe" in msg else f"undefined: {msg}"
+    else:
+        what = f"{type(exc).__name__}: {exc}"
+    where = name or repr(source if len(source) < 60 else source[:57] + "...")
+    return TemplateError(f"{where}{f' line {line}' if line else ''}: {what}", name, line)

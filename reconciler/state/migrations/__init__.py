@@ -1,0 +1,1 @@
+"""Alembic migrations of the state schema (shared by SQLite and PostgreSQL)."""

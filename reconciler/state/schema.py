@@ -1,0 +1,177 @@
+"""Table definitions (SQLAlchemy Core) used by the queries. Migrations create them; a test checks
+that migrating an empty database yields exactly this metadata.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+metadata = sa.MetaData()
+
+releases = sa.Table(
+    "releases", metadata,
+    sa.Column("workspace", sa.String(128), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("target", sa.String(512), nullable=False),
+    sa.Column("version", sa.String(128), nullable=False),
+    sa.Column("variables", JSONType, nullable=False),
+    sa.Column("config", JSONType, nullable=False),
+    sa.Column("config_digest", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+tasks = sa.Table(
+    "tasks", metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("workspace", sa.String(128), nullable=False),
+    sa.Column("id", sa.String(32), nullable=False),
+    sa.Column("target", sa.String(512), nullable=False),
+    sa.Column("deployment", sa.String(128), nullable=False),
+    sa.Column("environment", sa.String(128), nullable=False),
+    sa.Column("resource", sa.String(255), nullable=False),
+    sa.Column("operation", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("version", sa.String(128), nullable=False),
+    sa.Column("from_version", sa.String(128)),
+    sa.Column("release_id", sa.String(64), nullable=False),
+    sa.Column("actor", sa.String(255), nullable=False),
+    sa.Column("actor_kind", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("diff", JSONType, nullable=False),
+    sa.Column("revision", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("external_id", sa.String(512)),
+    sa.Column("message", sa.Text, nullable=False, default=""),
+    sa.Column("log", sa.Text, nullable=False, default=""),
+    sa.Column("log_truncated", sa.BigInteger, nullable=False, default=0),
+    sa.Column("attempt", sa.Integer, nullable=False, default=0),
+    sa.Column("retries", sa.Integer, nullable=False, default=0),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False, default=False),
+    sa.Column("run_id", sa.String(64), nullable=False, default=""),
+    sa.Column("agent", sa.String(128), nullable=False, default=""),
+    sa.Column("job", JSONType, nullable=False),
+    sa.Column("artifacts", JSONType, nullable=False),
+    sa.Column("verification", JSONType, nullable=False),
+    sa.Column("rollback_of", sa.String(32)),
+    sa.UniqueConstraint("workspace", "id", name="uq_tasks_workspace_id"),
+    sa.Index("ix_tasks_target", "workspace", "target", "seq"),
+    sa.Index("ix_tasks_deployment", "workspace", "deployment", "seq"),
+    sa.Index("ix_tasks_status", "workspace", "status"),
+)
+
+attempts = sa.Table(
+    "task_attempts", metadata,
+    sa.Column("workspace", sa.String(128), primary_key=True),
+    sa.Column("task_id", sa.String(32), primary_key=True),
+    sa.Column("attempt", sa.Integer, primary_key=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("message", sa.Text, nullable=False, default=""),
+    sa.Column("interrupted", sa.Boolean, nullable=False, default=False),
+    sa.Column("run_id", sa.String(64), nullable=False, default=""),
+)
+
+target_state = sa.Table(
+    "target_state", metadata,
+    sa.Column("workspace", sa.String(128), primary_key=True),
+    sa.Column("target", sa.String(512), primary_key=True),
+    sa.Column("deployment", sa.String(128), nullable=False),
+    sa.Column("environment", sa.String(128), nullable=False),
+    sa.Column("resource", sa.String(255), nullable=False),
+    sa.Column("version", sa.String(128), nullable=False),
+    sa.Column("release_id", sa.String(64), nullable=False),
+    sa.Column("config_digest", sa.String(64), nullable=False),
+    sa.Column("inputs", JSONType, nullable=False),
+    sa.Column("placement", JSONType, nullable=False),
+    sa.Column("last_task_id", sa.String(32), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("deployed_at", UTCDateTime),
+)
+
+versions_seen = sa.Table(
+    "versions_seen", metadata,
+    sa.Column("workspace", sa.String(128), primary_key=True),
+    sa.Column("deployment", sa.String(128), primary_key=True),
+    sa.Column("tag", sa.String(128), primary_key=True),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+)
+
+approvals = sa.Table(
+    "approvals", metadata,
+    sa.Column("workspace", sa.String(128), primary_key=True),
+    sa.Column("deployment", sa.String(128), primary_key=True),
+    sa.Column("version", sa.String(128), primary_key=True),
+    sa.Column("environment", sa.String(128), primary_key=True),
+    sa.Column("actor", sa.String(255), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+holds = sa.Table(
+    "holds", metadata,
+    sa.Column("workspace", sa.String(128), primary_key=True),
+    sa.Column("target", sa.String(512), primary_key=True),
+    sa.Column("version", sa.String(128), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("task_id", sa.String(32), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+traces = sa.Table(
+    "task_traces", metadata,
+    sa.Column("workspace", sa.String(128), primary_key=True),
+    sa.Column("task_id", sa.String(32), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("step", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("message", sa.Text, nullable=False, default=""),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+locks = sa.Table(
+    "locks", metadata,
+    sa.Column("workspace", sa.String(128), primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("owner", sa.String(255), nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("token", sa.String(64), nullable=False),
+    sa.Column("acquired_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+meta = sa.Table(
+    "meta", metadata,
+    sa.Column("workspace", sa.String(128), primary_key=True),
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)

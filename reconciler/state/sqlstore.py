@@ -1,0 +1,214 @@
+"""The SQL state store (SQLite and PostgreSQL through SQLAlchemy Core).
+
+Reads run in plain transactions; writes run in ``BEGIN IMMEDIATE`` on SQLite so concurrent writers
+queue on the database lock instead of failing mid-transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from reconciler.errors import StateError
+from reconciler.models.records import ApprovalRecord, HoldRecord, LockInfo, ReleaseRecord, TargetState, Trace
+from reconciler.state import engine as engines
+from reconciler.state import migrate
+from reconciler.state.schema import approvals, holds, locks, meta, releases, target_state, traces, versions_seen
+from reconciler.state.sqltasks import TaskQueries
+
+
+class SqlStore(TaskQueries):
+    def __init__(self, url: str, workspace: str):
+        self.url = url
+        self.workspace = workspace
+        self.engine = engines.create(url)
+        self.backend = self.engine.dialect.name
+        try:
+            migrate.ensure_schema(self.engine)
+        except OperationalError as exc:
+            raise StateError(f"cannot open state backend {self.describe()}: {exc.orig}") from exc
+
+    def describe(self) -> str:
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+            yield conn
+
+    # -- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self._read() as conn:
+            return conn.execute(sa.select(meta.c.value).where(self._ws(meta), meta.c.key == key)).scalar()
+
+    def set_meta_default(self, key: str, value: str) -> str:
+        """Store ``value`` under ``key`` unless one exists; return the stored value."""
+        with self._write() as conn:
+            found = conn.execute(sa.select(meta.c.value).where(self._ws(meta), meta.c.key == key)).scalar()
+            if found is not None:
+                return found
+            conn.execute(sa.insert(meta).values(workspace=self.workspace, key=key, value=value))
+            return value
+
+    def secret_key(self, create: bool = True) -> bytes:
+        """The workspace's HMAC key for secret digests (created on first use, never printed).
+
+        With ``create=False`` (plans) nothing is written: a missing key means nothing was ever
+        recorded, so a throwaway key serves.
+        """
+        if not create:
+            found = self.get_meta("secret-digest-key")
+            return bytes.fromhex(found) if found else secrets.token_bytes(32)
+        return bytes.fromhex(self.set_meta_default("secret-digest-key", secrets.token_hex(32)))
+
+    # -- versions ---------------------------------------------------------------------------
+    def first_seen(self) -> dict[tuple[str, str], datetime]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(versions_seen).where(self._ws(versions_seen)))
+            return {(r.deployment, r.tag): r.first_seen for r in rows}
+
+    def record_seen(self, pairs: list[tuple[str, str]], at: datetime) -> None:
+        if not pairs:
+            return
+        with self._write() as conn:
+            known = {(r.deployment, r.tag) for r in conn.execute(sa.select(
+                versions_seen.c.deployment, versions_seen.c.tag).where(self._ws(versions_seen)))}
+            new = [{"workspace": self.workspace, "deployment": d, "tag": t, "first_seen": at}
+                   for d, t in sorted(set(pairs)) if (d, t) not in known]
+            if new:
+                conn.execute(sa.insert(versions_seen), new)
+
+    # -- releases and target state ------------------------------------------------------------
+    def put_release(self, release: ReleaseRecord) -> None:
+        """Insert a release unless one with the same content-hash id exists (idempotent)."""
+        values = {"workspace": self.workspace, "id": release.id, "target": release.target,
+                  "version": release.version, "variables": release.variables, "config": release.config,
+                  "config_digest": release.config_digest, "created_at": release.created_at}
+        try:
+            with self._write() as conn:
+                exists = conn.execute(sa.select(releases.c.id).where(
+                    self._ws(releases), releases.c.id == release.id)).first()
+                if exists is None:
+                    conn.execute(sa.insert(releases).values(**values))
+        except IntegrityError:
+            pass  # a concurrent writer inserted the same content-addressed release
+
+    def get_release(self, release_id: str) -> ReleaseRecord | None:
+        with self._read() as conn:
+            r = conn.execute(sa.select(releases).where(self._ws(releases), releases.c.id == release_id)).first()
+        if r is None:
+            return None
+        return ReleaseRecord(r.id, r.target, r.version, r.variables, r.config, r.config_digest, r.created_at)
+
+    def target_states(self) -> dict[str, TargetState]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(target_state).where(self._ws(target_state)))
+            return {r.target: TargetState(r.target, r.version, r.release_id, r.config_digest, r.inputs,
+                                          r.placement, r.last_task_id, r.updated_at, r.deployed_at) for r in rows}
+
+    # -- approvals, holds, traces --------------------------------------------------------------
+    def approvals(self) -> list[ApprovalRecord]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(approvals).where(self._ws(approvals)).order_by(approvals.c.created_at))
+            return [ApprovalRecord(r.deployment, r.version, r.environment, r.actor, r.status, r.reason,
+                                   r.created_at) for r in rows]
+
+    def record_approval(self, approval: ApprovalRecord) -> None:
+        """One vote per actor per (deployment, version, environment); a later vote replaces it."""
+        key = (self._ws(approvals), approvals.c.deployment == approval.deployment,
+               approvals.c.version == approval.version, approvals.c.environment == approval.environment,
+               approvals.c.actor == approval.actor)
+        with self._write() as conn:
+            conn.execute(sa.delete(approvals).where(*key))
+            conn.execute(sa.insert(approvals).values(
+                workspace=self.workspace, deployment=approval.deployment, version=approval.version,
+                environment=approval.environment, actor=approval.actor, status=approval.status,
+                reason=approval.reason, created_at=approval.at))
+
+    def holds(self) -> list[HoldRecord]:
+        with self._read() as conn:
+            return [HoldRecord(r.target, r.version, r.reason, r.task_id, r.created_at)
+                    for r in conn.execute(sa.select(holds).where(self._ws(holds)))]
+
+    def add_hold(self, hold: HoldRecord) -> None:
+        with self._write() as conn:
+            conn.execute(sa.delete(holds).where(self._ws(holds), holds.c.target == hold.target,
+                                                holds.c.version == hold.version))
+            conn.execute(sa.insert(holds).values(workspace=self.workspace, target=hold.target, version=hold.version,
+                                                 reason=hold.reason, task_id=hold.task_id, created_at=hold.created_at))
+
+    def remove_holds(self, target: str) -> int:
+        with self._write() as conn:
+            return conn.execute(sa.delete(holds).where(self._ws(holds), holds.c.target == target)).rowcount
+
+    def add_trace(self, task_id: str, step: str, status: str, message: str, at: datetime) -> int:
+        with self._write() as conn:
+            last = conn.execute(sa.select(sa.func.max(traces.c.seq)).where(
+                self._ws(traces), traces.c.task_id == task_id)).scalar() or 0
+            conn.execute(sa.insert(traces).values(workspace=self.workspace, task_id=task_id, seq=last + 1,
+                                                  step=step, status=status, message=message, at=at))
+            return last + 1
+
+    def traces(self, task_id: str) -> list[Trace]:
+        query = sa.select(traces).where(self._ws(traces), traces.c.task_id == task_id).order_by(traces.c.seq)
+        with self._read() as conn:
+            return [Trace(r.task_id, r.seq, r.step, r.status, r.message, r.at) for r in conn.execute(query)]
+
+    # -- lease lock ----------------------------------------------------------------------------
+    def try_lock(self, name: str, info: LockInfo, token: str, now: datetime,
+                 steal: Callable[[LockInfo], bool] = lambda _: False) -> LockInfo | None:
+        """Take or renew the lock; None when acquired, else the live holder.
+
+        The lock is free when absent, expired, already ours (same token), or ``steal(holder)``
+        says the holder is dead.
+        """
+        values = {"owner": info.owner, "host": info.host, "pid": info.pid, "token": token,
+                  "acquired_at": info.acquired_at, "expires_at": info.expires_at}
+        try:
+            with self._write() as conn:
+                query = sa.select(locks).where(self._ws(locks), locks.c.name == name)
+                if self.backend == "postgresql":
+                    query = query.with_for_update()
+                row = conn.execute(query).first()
+                if row is None:
+                    conn.execute(sa.insert(locks).values(workspace=self.workspace, name=name, **values))
+                    return None
+                holder = LockInfo(row.name, row.owner, row.host, row.pid, row.acquired_at, row.expires_at)
+                if row.token == token or row.expires_at <= now or steal(holder):
+                    if row.token == token:
+                        values["acquired_at"] = row.acquired_at
+                    conn.execute(sa.update(locks).where(self._ws(locks), locks.c.name == name,
+                                                        locks.c.token == row.token).values(**values))
+                    return None
+                return holder
+        except IntegrityError:
+            return self.lock_holder(name) or LockInfo(name, "unknown", "", 0, now, now)
+
+    def renew_lock(self, name: str, token: str, expires_at: datetime) -> bool:
+        with self._write() as conn:
+            done = conn.execute(sa.update(locks).where(self._ws(locks), locks.c.name == name,
+                                                       locks.c.token == token).values(expires_at=expires_at))
+            return done.rowcount == 1
+
+    def release_lock(self, name: str, token: str) -> None:
+        with self._write() as conn:
+            conn.execute(sa.delete(locks).where(self._ws(locks), locks.c.name == name, locks.c.token == token))
+
+    def lock_holder(self, name: str) -> LockInfo | None:
+        with self._read() as conn:
+            row = conn.execute(sa.select(locks).where(self._ws(locks), locks.c.name == name)).first()
+        return None if row is None else LockInfo(row.name, row.owner, row.host, row.pid, row.acquired_at,
+                                                 row.expires_at)

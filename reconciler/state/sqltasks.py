@@ -1,0 +1,186 @@
+"""Task queries of the SQL store: create, read, page, start attempts, finish atomically.
+
+A mixin for ``SqlStore``; expects ``self._read()``/``self._write()`` transaction helpers and
+``self.workspace``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from reconciler.errors import NotFoundError
+from reconciler.models import statuses
+from reconciler.models.records import Attempt, Outcome, TargetState, TaskRecord
+from reconciler.state.schema import attempts, target_state, tasks
+
+_TASK_FIELDS = [f.name for f in fields(TaskRecord)]
+
+
+def task_from_row(row: Any) -> TaskRecord:
+    data = row._mapping
+    return TaskRecord(**{name: data[name] for name in _TASK_FIELDS})
+
+
+def task_values(task: TaskRecord, workspace: str) -> dict[str, Any]:
+    values = {name: getattr(task, name) for name in _TASK_FIELDS if name != "seq"}
+    values["workspace"] = workspace
+    return values
+
+
+def state_values(state: TargetState, workspace: str) -> dict[str, Any]:
+    key = state.target.split("/", 2)
+    return {
+        "workspace": workspace, "target": state.target, "deployment": key[0], "environment": key[1],
+        "resource": key[2], "version": state.version, "release_id": state.release_id,
+        "config_digest": state.config_digest, "inputs": state.inputs, "placement": state.placement,
+        "last_task_id": state.last_task_id, "updated_at": state.updated_at, "deployed_at": state.deployed_at,
+    }
+
+
+class TaskQueries:
+    workspace: str
+
+    def _ws(self, table: sa.Table) -> sa.ColumnElement[bool]:
+        return table.c.workspace == self.workspace
+
+    def create_tasks(self, new: list[TaskRecord]) -> None:
+        if not new:
+            return
+        with self._write() as conn:
+            conn.execute(sa.insert(tasks), [task_values(t, self.workspace) for t in new])
+
+    def get_task(self, task_id: str) -> TaskRecord:
+        """The task whose id is ``task_id`` or starts with it (unique prefix of at least 4 chars)."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(tasks).where(self._ws(tasks), tasks.c.id == task_id)).first()
+            if row is None and len(task_id) >= 4:
+                rows = conn.execute(
+                    sa.select(tasks).where(self._ws(tasks), tasks.c.id.startswith(task_id, autoescape=True)).limit(2)
+                ).all()
+                if len(rows) > 1:
+                    raise NotFoundError(f"task id prefix {task_id!r} is ambiguous; give more characters")
+                row = rows[0] if rows else None
+        if row is None:
+            raise NotFoundError(f"no task with id {task_id!r} in workspace {self.workspace!r}")
+        return task_from_row(row)
+
+    def active_tasks(self) -> list[TaskRecord]:
+        query = sa.select(tasks).where(self._ws(tasks), tasks.c.status.in_(sorted(statuses.ACTIVE)))
+        with self._read() as conn:
+            return [task_from_row(r) for r in conn.execute(query.order_by(tasks.c.seq))]
+
+    def latest_tasks(self) -> dict[str, TaskRecord]:
+        """The newest task of every target."""
+        newest = (
+            sa.select(sa.func.max(tasks.c.seq).label("seq")).where(self._ws(tasks)).group_by(tasks.c.target).subquery()
+        )
+        query = sa.select(tasks).join(newest, tasks.c.seq == newest.c.seq)
+        with self._read() as conn:
+            return {r.target: task_from_row(r) for r in conn.execute(query)}
+
+    def list_tasks(self, *, deployment: str | None = None, environment: str | None = None,
+                   target: str | None = None, status: str | None = None, page: int = 1,
+                   per_page: int = 10) -> tuple[list[TaskRecord], int]:
+        """Tasks newest first, one page, and the total count matching the filters."""
+        conds = [self._ws(tasks)]
+        for column, value in (("deployment", deployment), ("environment", environment),
+                              ("target", target), ("status", status)):
+            if value is not None:
+                conds.append(tasks.c[column] == value)
+        with self._read() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(tasks).where(*conds)).scalar_one()
+            rows = conn.execute(
+                sa.select(tasks).where(*conds).order_by(tasks.c.seq.desc())
+                .limit(per_page).offset((max(page, 1) - 1) * per_page)
+            )
+            return [task_from_row(r) for r in rows], int(total)
+
+    def start_attempt(self, task_id: str, run_id: str, at: datetime, *, interrupted_previous: bool = False) -> int:
+        """Mark the task started under a new attempt number and return that number.
+
+        With ``interrupted_previous`` the previous attempt (cut off by a dead reconciler) is closed
+        as interrupted; interruptions do not count as retries.
+        """
+        with self._write() as conn:
+            row = conn.execute(sa.select(tasks.c.attempt, tasks.c.started_at).where(
+                self._ws(tasks), tasks.c.id == task_id)).first()
+            if row is None:
+                raise NotFoundError(f"no task with id {task_id!r}")
+            if interrupted_previous and row.attempt:
+                conn.execute(sa.update(attempts).where(
+                    self._ws(attempts), attempts.c.task_id == task_id, attempts.c.attempt == row.attempt,
+                    attempts.c.finished_at.is_(None),
+                ).values(status="interrupted", interrupted=True, finished_at=at,
+                         message="the reconciler running this attempt stopped"))
+            number = row.attempt + 1
+            conn.execute(sa.insert(attempts).values(workspace=self.workspace, task_id=task_id, attempt=number,
+                                                    status=statuses.STARTED, started_at=at, message="",
+                                                    interrupted=False, run_id=run_id))
+            conn.execute(sa.update(tasks).where(self._ws(tasks), tasks.c.id == task_id).values(
+                status=statuses.STARTED, attempt=number, run_id=run_id,
+                started_at=row.started_at or at, finished_at=None))
+            return number
+
+    def update_task(self, task_id: str, **values: Any) -> None:
+        with self._write() as conn:
+            conn.execute(sa.update(tasks).where(self._ws(tasks), tasks.c.id == task_id).values(**values))
+            if "status" in values:
+                conn.execute(sa.update(attempts).where(
+                    self._ws(attempts), attempts.c.task_id == task_id, attempts.c.finished_at.is_(None),
+                ).values(status=values["status"]))
+
+    def finish_task(self, task_id: str, *, status: str, message: str, at: datetime, log: str | None = None,
+                    log_truncated: int = 0, new_state: TargetState | None = None, clear_state: str | None = None,
+                    extra: dict[str, Any] | None = None) -> None:
+        """Close a task and, in the same transaction, record or clear its target's current state."""
+        values: dict[str, Any] = {"status": status, "message": message, "finished_at": at, **(extra or {})}
+        if log is not None:
+            values.update(log=log, log_truncated=log_truncated)
+        with self._write() as conn:
+            conn.execute(sa.update(tasks).where(self._ws(tasks), tasks.c.id == task_id).values(**values))
+            conn.execute(sa.update(attempts).where(
+                self._ws(attempts), attempts.c.task_id == task_id, attempts.c.finished_at.is_(None),
+            ).values(status=status, finished_at=at, message=message[:2000]))
+            if new_state is not None:
+                self._upsert_state(conn, new_state)
+            if clear_state is not None:
+                conn.execute(sa.delete(target_state).where(self._ws(target_state), target_state.c.target == clear_state))
+
+    def _upsert_state(self, conn: sa.Connection, state: TargetState) -> None:
+        values = state_values(state, self.workspace)
+        updated = conn.execute(sa.update(target_state).where(
+            self._ws(target_state), target_state.c.target == state.target).values(**values))
+        if updated.rowcount == 0:
+            conn.execute(sa.insert(target_state).values(**values))
+
+    def attempts(self, task_id: str) -> list[Attempt]:
+        query = sa.select(attempts).where(self._ws(attempts), attempts.c.task_id == task_id).order_by(attempts.c.attempt)
+        with self._read() as conn:
+            return [Attempt(r.task_id, r.attempt, r.status, r.started_at, r.finished_at, r.message, r.interrupted,
+                            r.run_id) for r in conn.execute(query)]
+
+    def outcomes(self) -> list[Outcome]:
+        """Per (target, version, status) of finished tasks: count, first and last finish time."""
+        query = (
+            sa.select(tasks.c.target, tasks.c.version, tasks.c.status, sa.func.count().label("n"),
+                      sa.func.min(tasks.c.finished_at).label("first"), sa.func.max(tasks.c.finished_at).label("last"))
+            .where(self._ws(tasks), tasks.c.finished_at.is_not(None), tasks.c.operation != "uninstall")
+            .group_by(tasks.c.target, tasks.c.version, tasks.c.status)
+        )
+        with self._read() as conn:
+            return [Outcome(r.target, r.version, r.status, r.n, _aware(r.first), _aware(r.last))
+                    for r in conn.execute(query)]
+
+
+def _aware(value: Any) -> Any:
+    from datetime import UTC
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
