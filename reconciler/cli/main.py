@@ -31,6 +31,20 @@ COMMANDS = {
     "reject": ("reconciler.cli.commands.approvals", "reject", "Reject a version in an environment."),
     "explain": ("reconciler.cli.commands.explain", "explain", "Every candidate version of a target, rule by rule."),
     "test": ("reconciler.cli.commands.policytest", "test", "Run policy test files."),
+    "rollback": ("reconciler.cli.commands.rollback", "rollback", "Restore a target's last successful release."),
+    "release-hold": ("reconciler.cli.commands.rollback", "release_hold", "Lift a rollback hold from a target."),
+    "render": ("reconciler.cli.commands.render", "render", "Render artifacts (compose locks, manifests, ...)."),
+    "verify-lock": ("reconciler.cli.commands.render", "verify_lock", "Check a compose lock's digest and pins."),
+    "drift": ("reconciler.cli.commands.render", "drift", "Compare version stickers on hosts with state."),
+    "version": ("reconciler.cli.commands.edit", "version", "Add Version documents (keeps comments)."),
+    "pin": ("reconciler.cli.commands.edit", "pin", "Write a Pin document (hold or downgrade targets)."),
+    "freeze": ("reconciler.cli.commands.edit", "freeze", "Write a Freeze document (emergency stop)."),
+    "run": ("reconciler.cli.commands.loop", "run", "Reconcile in a loop (scheduled or continuous)."),
+    "watch": ("reconciler.cli.commands.loop", "watch", "Re-validate and re-plan on every file change."),
+    "serve": ("reconciler.cli.commands.serve", "serve", "Serve the HTTP API and the dashboard."),
+    "api-key": ("reconciler.cli.commands.serve", "api_key", "Create, list and revoke API keys."),
+    "agent": ("reconciler.cli.commands.serve", "agent", "Run a pull-based job agent against the API."),
+    "report": ("reconciler.cli.commands.serve", "report", "Write the dashboard as a static HTML report."),
 }
 
 
