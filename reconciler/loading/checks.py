@@ -120,30 +120,11 @@ def _policy(c: _Checker, policy) -> None:
             c.expression(rule.selector, (*path, "selector"), "version", VERSION_SCOPE)
         elif kind == "deploymentDependency":
             c.expression(rule.dependsOn, (*path, "dependsOn"), "deployment", ("deployment", "version"))
-        elif kind == "deploymentWindow":
-            _window(c, rule, path)
         elif kind == "verification":
             for j, metric in enumerate(rule.metrics):
                 mpath = (*path, "metrics", j)
                 c.expression(metric.successCondition, (*mpath, "successCondition"), "result", ("result",))
                 c.expression(metric.failureCondition, (*mpath, "failureCondition"), "result", ("result",))
-
-
-def _window(c: _Checker, rule, path) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from dateutil import rrule as dateutil_rrule
-
-    try:
-        ZoneInfo(rule.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        c.error("Unknown timezone", f"{rule.timezone!r} is not an IANA timezone; use e.g. Europe/Berlin or UTC.",
-                (*path, "timezone"))
-    try:
-        dateutil_rrule.rrulestr(rule.rrule.removeprefix("RRULE:"), ignoretz=True)
-    except (ValueError, TypeError) as exc:
-        c.error("Invalid RRULE", f"{rule.rrule!r} is not an RFC 5545 recurrence rule: {exc}. Example: "
-                "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH;BYHOUR=9", (*path, "rrule"))
 
 
 def _approval(c: _Checker, approval) -> None:

@@ -177,9 +177,10 @@ def _index(catalog: Catalog, loaded: list[Loaded], positions: PositionIndex, dia
         if ident is not None and ident in catalog.origins:
             first = positions.locate(*catalog.origins[ident])
             what = _DESCRIBE.get(ident[0], ident[0].lower() + " named {1!r}").format(*ident)
+            field = {"Resource": "identifier", "Version": "tag"}.get(ident[0], "name")
             diags.append(Diagnostic(f"Duplicate {ident[0].lower()}",
                                     f"A {what} was already defined at {first}; rename or remove one of them.",
-                                    positions.locate(item.path, item.index, ("name",) if "name" in item.data else ())))
+                                    positions.locate(item.path, item.index, (field,))))
             continue
         if ident is not None:
             catalog.origins[ident] = (item.path, item.index)

@@ -135,6 +135,10 @@ def _value_at(data: Any, path: Sequence[str | int]) -> Any:
 
 def _summary(etype: str, message: str) -> str:
     lower = message.lower()
+    if lower.startswith("invalid rrule"):
+        return "Invalid RRULE"
+    if lower.startswith("unknown timezone"):
+        return "Unknown timezone"
     if "duration" in lower:
         return "Invalid duration"
     if "timestamp" in lower or etype.startswith("datetime"):

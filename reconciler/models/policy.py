@@ -69,6 +69,29 @@ class DeploymentWindow(Rule):
     timezone: str = "UTC"
     allow: bool = True
 
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}; use an IANA name such as Europe/Berlin or UTC") from None
+        return value
+
+    @field_validator("rrule")
+    @classmethod
+    def _rrule(cls, value: str) -> str:
+        from dateutil import rrule as dateutil_rrule
+
+        try:
+            dateutil_rrule.rrulestr(value.strip().removeprefix("RRULE:"), ignoretz=True)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"invalid RRULE {value!r} ({exc}); an RFC 5545 rule looks like "
+                             "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH;BYHOUR=9") from None
+        return value
+
 
 class VersionCooldown(Rule):
     interval: Duration
