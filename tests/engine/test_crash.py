@@ -1,0 +1,118 @@
+"""A killed apply loses nothing: the next apply resumes the interrupted task (same id, next
+attempt) at once, because a dead holder of the lock on this host is detected immediately."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import ROOT, write_files
+
+SLOW = """#!/bin/sh
+# First run: announce, then hang until killed. Later runs: finish at once.
+marker="$RECONCILER_WORKDIR/started-$RECONCILER_RESOURCE"
+if [ ! -f "$marker" ]; then
+  echo "$RECONCILER_TASK_ID $RECONCILER_ATTEMPT" > "$marker"
+  sleep 60
+fi
+echo "$RECONCILER_TASK_ID $RECONCILER_ATTEMPT" >> "$RECONCILER_WORKDIR/finished-$RECONCILER_RESOURCE"
+"""
+
+WORKSPACE = {
+    "reconciler.yaml": "workspace: crash\nlockTimeout: 20\n",
+    "docs.yaml": """
+        type: System
+        name: s
+        ---
+        type: Environment
+        name: prod
+        system: s
+        resourceSelector: "true"
+        ---
+        type: Resource
+        identifier: host-1
+        name: host-1
+        kind: Host
+        version: v1
+        ---
+        type: JobAgent
+        name: slow
+        config: {type: command, command: [./slow.sh]}
+        ---
+        type: Deployment
+        name: app
+        system: s
+        agent: {ref: slow}
+        ---
+        type: Version
+        deployment: app
+        tag: v1
+        createdAt: 2026-11-20T09:00:00Z
+        """,
+}
+
+
+def start_apply(root: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "reconciler", "apply", "-C", str(root), "--actor", "ci"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+                            start_new_session=True)
+
+
+def history(cli, root: Path) -> list[dict]:
+    return json.loads(cli("history", "-C", root, "--format", "json").out)["tasks"]
+
+
+def test_sigkill_mid_task_then_resume(cli, tmp_path):
+    write_files(tmp_path, WORKSPACE)
+    (tmp_path / "slow.sh").write_text(SLOW)
+    (tmp_path / "slow.sh").chmod(0o755)
+    proc = start_apply(tmp_path)
+    marker = tmp_path / "started-host-1"
+    deadline = time.monotonic() + 30
+    while not marker.exists():
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.monotonic() < deadline, "the agent never started"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the reconciler and its agent die together
+    proc.wait()
+
+    tasks = history(cli, tmp_path)
+    assert [(t["status"], t["attempt"]) for t in tasks] == [("started", 1)]
+    task_id = tasks[0]["id"]
+    assert marker.read_text().split() == [task_id, "1"]
+
+    started = time.monotonic()
+    result = cli("apply", "-C", tmp_path, "--actor", "ci")
+    assert result.code == 0, result.out + result.err
+    assert time.monotonic() - started < 15, "a dead holder's lock must not make the next run wait"
+    tasks = history(cli, tmp_path)
+    assert len(tasks) == 1, "nothing may be recorded twice"
+    task = tasks[0]
+    assert task["id"] == task_id and task["status"] == "done" and task["attempt"] == 2 and task["retries"] == 0
+    assert [(a["attempt"], a["status"], a["interrupted"]) for a in task["attempts"]] == [
+        (1, "interrupted", True), (2, "done", False)]
+    assert (tmp_path / "finished-host-1").read_text().split() == [task_id, "2"]
+    assert cli("plan", "-C", tmp_path, "--detailed-exitcode").code == 0
+
+
+def test_second_apply_waits_then_names_the_holder(cli, tmp_path):
+    write_files(tmp_path, {**WORKSPACE, "reconciler.yaml": "workspace: crash\n"})
+    (tmp_path / "slow.sh").write_text(SLOW)
+    (tmp_path / "slow.sh").chmod(0o755)
+    proc = start_apply(tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "started-host-1").exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        result = cli("apply", "-C", tmp_path, "--actor", "other", "--lock-timeout", "1")
+        assert result.code == 3
+        assert "locked by ci@" in result.err and f"pid {proc.pid}" in result.err
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
