@@ -65,6 +65,12 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"{BASE_URL}/{name.lower()}.schema.json"
         out[f"{name.lower()}.schema.json"] = schema
+    from reconciler.models.plan_schema import PlanDocument
+
+    plan = PlanDocument.model_json_schema()
+    plan["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    plan["$id"] = f"{BASE_URL}/plan.schema.json"
+    out["plan.schema.json"] = plan
     ws = WorkspaceConfig.model_json_schema()
     ws["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     ws["$id"] = f"{BASE_URL}/workspace.schema.json"

@@ -122,3 +122,16 @@ def test_plan_from_a_git_revision(cli, quickstart):
     assert head["changes"][0]["toVersion"] == "v1.3.0" and head["revision"].endswith("+dirty")
     assert committed["changes"][0]["toVersion"] == "v1.2.3"
     assert committed["revision"] == git(quickstart, "rev-parse", "HEAD").strip()
+
+
+def test_plan_json_matches_the_published_schema(cli, quickstart):
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json").read_text())
+    validator = Draft202012Validator(schema)
+    _installed(cli, quickstart)
+    res = quickstart / "resources.yaml"
+    res.write_text(res.read_text().replace("REPLICA_COUNT: 5", "REPLICA_COUNT: 7"))
+    for doc in (plan_json(cli, quickstart), plan_json(cli, quickstart, "--prune")):
+        errors = sorted(validator.iter_errors(doc), key=str)
+        assert errors == []

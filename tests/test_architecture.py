@@ -1,0 +1,50 @@
+"""Project-level guards: layer contracts, generated schemas in sync, module size limits."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from reconciler.models.schemas import all_schemas, dumps
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_import_layers_are_one_way():
+    lint = Path(sys.executable).parent / "lint-imports"
+    proc = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_json_schemas_match_the_models():
+    for name, schema in all_schemas().items():
+        path = ROOT / "schemas" / name
+        assert path.exists(), f"schemas/{name} is missing: run 'reconciler schema --out schemas'"
+        assert path.read_text() == dumps(schema), f"schemas/{name} drifted: run 'reconciler schema --out schemas'"
+
+
+def test_examples_point_editors_at_the_schemas():
+    for path in sorted((ROOT / "examples").rglob("*.yaml")):
+        if ".reconciler" in path.parts or "templates" in path.parts or ".github" in path.parts:
+            continue
+        if "rendered" in path.parts or "policy-tests" in path.parts:
+            continue
+        first = path.read_text().splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema="), f"{path} lacks the schema modeline"
+        target = first.split("=", 1)[1]
+        assert (path.parent / target).resolve().exists(), f"{path}: {target} does not exist"
+
+
+def test_no_module_exceeds_the_size_limit():
+    big = {str(p.relative_to(ROOT)): n for p in (ROOT / "reconciler").rglob("*.py")
+           if (n := len(p.read_text().splitlines())) > 500}
+    assert big == {}, f"split these modules by responsibility: {big}"
+
+
+def test_schemas_are_valid_json_schema():
+    from jsonschema import Draft202012Validator
+
+    for path in (ROOT / "schemas").glob("*.json"):
+        Draft202012Validator.check_schema(json.loads(path.read_text()))
