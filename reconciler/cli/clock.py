@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from reconciler.errors import UsageError
+from reconciler.models.common import parse_time
 
 
 def parse_at(text: str | None) -> datetime | None:
     if text is None:
         return None
-    value = text.strip()
-    if value.endswith("Z"):
-        value = value[:-1] + "+00:00"
     try:
-        when = datetime.fromisoformat(value)
+        return parse_time(text)
     except ValueError as exc:
         raise UsageError(f"--at {text!r} is not an ISO 8601 time; use e.g. 2026-11-23T09:00:00Z") from exc
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def clock_for(at: datetime | None):

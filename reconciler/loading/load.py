@@ -54,7 +54,8 @@ def load_workspace(directory: str, ref: str | None = None, use_cache: bool = Tru
     positions = PositionIndex(lambda p: source.files[p].read() if p in source.files else None)
     diags: list[Diagnostic] = []
     config = _load_config(source, positions, diags)
-    skip = [config.templatesDir, config.renderDir, *config.exclude] if config else ["templates", "rendered"]
+    skip = ([config.templatesDir, config.renderDir, "policy-tests", *config.exclude] if config
+            else ["templates", "rendered", "policy-tests"])
     loaded: list[Loaded] = []
     for item in source.yaml_files(skip):
         parsed = parse_file(item.path, item.read(), item.blob, use_cache=use_cache)

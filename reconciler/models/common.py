@@ -85,6 +85,14 @@ def _parse_timestamp(value: Any) -> Any:
     return value
 
 
+def parse_time(text: str) -> datetime:
+    """An aware UTC datetime from ISO 8601 text (``Z`` or an offset; naive means UTC)."""
+    value = _parse_timestamp(text)
+    if not isinstance(value, datetime):
+        raise ValueError(f"invalid timestamp {text!r}")
+    return value.astimezone(UTC)
+
+
 Timestamp = Annotated[
     datetime,
     BeforeValidator(_parse_timestamp),

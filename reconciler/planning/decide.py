@@ -98,6 +98,8 @@ def decide(index: PlanIndex, key: TargetKey, *, explain: bool = False) -> Decisi
             decision.version = version  # never downgrade past what runs now
             return decision
         why_not = _not_candidate(version, current, held)
+        if not why_not and index.created_at(version.deployment, version.tag) > facts.now:
+            why_not = "created after the evaluation time"
         if why_not:
             decision.skipped.append((version.tag, why_not))
             continue

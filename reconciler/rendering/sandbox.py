@@ -74,7 +74,7 @@ def render_text(source: str, context: Mapping[str, Any], name: str) -> str:
 
 
 def _error(exc: Exception, source: str, name: str) -> TemplateError:
-    line = getattr(exc, "lineno", None)
+    line = getattr(exc, "lineno", None) or _runtime_line(exc)
     if isinstance(exc, TemplateSyntaxError):
         what = f"template syntax error: {exc.message}"
     elif isinstance(exc, SecurityError):
@@ -86,3 +86,14 @@ def _error(exc: Exception, source: str, name: str) -> TemplateError:
         what = f"{type(exc).__name__}: {exc}"
     where = name or repr(source if len(source) < 60 else source[:57] + "...")
     return TemplateError(f"{where}{f' line {line}' if line else ''}: {what}", name, line)
+
+
+def _runtime_line(exc: Exception) -> int | None:
+    """The template line of a runtime error: jinja rewrites the traceback so that frames of the
+    template itself carry the file name ``<template>`` and the template's line number."""
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

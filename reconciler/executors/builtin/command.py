@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -90,6 +91,39 @@ class CommandAgent(Agent):
             return AgentResult("done", _last_line(out) or "command succeeded", log)
         tail = _tail(err or out)
         return AgentResult("failed", f"exit code {proc.returncode}: {tail}" if tail else f"exit code {proc.returncode}", log)
+
+
+@dataclass
+class Completed:
+    """How a program run by :func:`run_argv` ended: ``outcome`` is exited, timeout or canceled."""
+
+    returncode: int | None
+    out: bytes
+    err: bytes
+    outcome: str
+
+    @property
+    def log(self) -> str:
+        return _join(self.out, self.err)
+
+    @property
+    def tail(self) -> str:
+        return _tail(self.err or self.out)
+
+
+def run_argv(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float, ctx: ExecContext,
+             stdin: bytes = b"") -> Completed:
+    """Run ``argv`` as the command agent does: own process group, stopped on timeout or cancel.
+
+    For other agents that drive a local binary (docker, kubectl). ``OSError`` → TerminalError.
+    """
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                cwd=cwd, env=env, start_new_session=True)
+    except OSError as exc:
+        raise TerminalError(f"cannot run {argv[0]!r}: {exc.strerror or exc}") from exc
+    out, err, outcome = _wait(proc, stdin, timeout, ctx)
+    return Completed(proc.returncode, out, err, outcome)
 
 
 def _resolve(program: str, workdir: Path) -> str:

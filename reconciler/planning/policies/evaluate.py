@@ -58,7 +58,9 @@ def run(ctx: RuleContext, policy: str, index: int, kind: str, rule: Any) -> Verd
     memo_key = (policy, index, kind, *(ctx.scope_value(s) for s in scope))
     verdict = ctx.index.memo.get(memo_key)
     if verdict is None:
-        verdict = fn(rule, ctx).named(policy, kind)
+        verdict = fn(rule, ctx)
+        if not verdict.rule:  # a rule may pass on another rule's verdict (rollout waits for approval)
+            verdict = verdict.named(policy, kind)
         ctx.index.memo[memo_key] = verdict
     return verdict
 

@@ -1,0 +1,202 @@
+"""CEL text → syntax tree. Owns the lark LALR parser (built once, on first use, from ``cel.lark``),
+the tree builder that runs inside the parser (so no intermediate lark tree is built), decoding of
+string/bytes/number literals, and translation of lark's errors into ``CelSyntaxError`` with a
+1-based column and a one-sentence message. Pure apart from reading the packaged grammar once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import lark
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from reconciler.planning.cel.literals import LiteralError, decode_string
+from reconciler.planning.cel.values import CelSyntaxError, Uint
+
+RESERVED = frozenset({
+    "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let", "loop",
+    "package", "namespace", "return", "var", "void", "while", "in", "true", "false", "null",
+})
+
+
+class Node(NamedTuple):
+    """A syntax-tree node. ``pos`` is the 0-based offset of the token that best identifies it
+    (the identifier, the operator, the literal); ``args`` depends on ``kind``:
+
+    lit (value,) · ident (name,) · select (operand, field) · index (operand, key) ·
+    call (name, args) · method (target, name, args) · list (items,) · map (pairs,) ·
+    not (operand,) · neg (operand,) · binop (op, left, right) · and (left, right) ·
+    or (left, right) · cond (test, then, else)
+    """
+
+    kind: str
+    pos: int
+    args: tuple[Any, ...]
+
+
+class _Fail(Exception):
+    def __init__(self, offset: int, what: str, hint: str = ""):
+        super().__init__(what)
+        self.offset, self.what, self.hint = offset, what, hint
+
+
+def _pos(item: Any) -> int:
+    return item.pos if isinstance(item, Node) else item.start_pos
+
+
+class _Builder(lark.Transformer):
+    """Callbacks run by the LALR parser as it reduces; each returns a ``Node``."""
+
+    def cond(self, c: list[Any]) -> Node:
+        return Node("cond", c[0].pos, (c[0], c[1], c[2]))
+
+    def or_(self, c: list[Any]) -> Node:
+        return Node("or", c[0].pos, (c[0], c[1]))
+
+    def and_(self, c: list[Any]) -> Node:
+        return Node("and", c[0].pos, (c[0], c[1]))
+
+    def binop(self, c: list[Any]) -> Node:
+        return Node("binop", c[1].start_pos, (str(c[1]), c[0], c[2]))
+
+    def not_(self, c: list[Any]) -> Node:
+        return Node("not", c[0].start_pos, (c[1],))
+
+    def neg(self, c: list[Any]) -> Node:
+        operand = c[1]
+        if operand.kind == "lit" and type(operand.args[0]) in (int, float):  # fold -1, -2.5
+            return Node("lit", c[0].start_pos, (-operand.args[0],))
+        return Node("neg", c[0].start_pos, (operand,))
+
+    def select(self, c: list[Any]) -> Node:
+        return Node("select", c[1].start_pos, (c[0], str(c[1])))
+
+    def method(self, c: list[Any]) -> Node:
+        return Node("method", c[1].start_pos, (c[0], str(c[1]), tuple(c[2] or ())))
+
+    def index(self, c: list[Any]) -> Node:
+        return Node("index", c[1].pos, (c[0], c[1]))
+
+    def message(self, c: list[Any]) -> Node:
+        raise _Fail(c[1].start_pos, "message construction is not supported")
+
+    def ident(self, c: list[Any]) -> Node:
+        return Node("ident", c[0].start_pos, (self._name(c[0]),))
+
+    def call(self, c: list[Any]) -> Node:
+        return Node("call", c[0].start_pos, (self._name(c[0]), tuple(c[1] or ())))
+
+    def list_(self, c: list[Any]) -> Node:
+        return Node("list", c[0].start_pos, (tuple(c[1] or ()),))
+
+    def map_(self, c: list[Any]) -> Node:
+        flat = c[1] or []
+        return Node("map", c[0].start_pos, (tuple(zip(flat[::2], flat[1::2])),))
+
+    def exprlist(self, c: list[Any]) -> list[Any]:
+        return c
+
+    listinits = mapinits = fieldinits = exprlist
+
+    def literal(self, c: list[Any]) -> Node:
+        tok = c[0]
+        return Node("lit", tok.start_pos, (_literal_value(tok),))
+
+    @staticmethod
+    def _name(tok: lark.Token) -> str:
+        if tok in RESERVED:
+            raise _Fail(tok.start_pos, f"reserved word '{tok}' cannot be used as a name")
+        return str(tok)
+
+
+def _literal_value(tok: lark.Token) -> Any:
+    kind, text = tok.type, str(tok)
+    if kind == "INT":
+        return int(text, 16) if text[:2] == "0x" else int(text)
+    if kind == "UINT":
+        value = int(text[:-1], 16) if text[:2] == "0x" else int(text[:-1])
+        if value >= 2**64:
+            raise _Fail(tok.start_pos, f"uint literal {text} is out of range")
+        return Uint(value)
+    if kind == "FLOAT":
+        return float(text)
+    if kind == "STRING":
+        try:
+            return decode_string(text)
+        except LiteralError as exc:
+            raise _Fail(tok.start_pos + exc.offset, exc.message) from None
+    return {"TRUE": True, "FALSE": False, "NULL": None}[kind]
+
+
+_PARSER: lark.Lark | None = None
+
+
+def _parser() -> lark.Lark:
+    global _PARSER
+    if _PARSER is None:
+        grammar = Path(__file__).with_name("cel.lark").read_text(encoding="utf-8")
+        _PARSER = lark.Lark(grammar, parser="lalr", lexer="contextual", transformer=_Builder(),
+                            maybe_placeholders=True)
+    return _PARSER
+
+
+def parse(expression: str) -> Node:
+    """Parse ``expression``; raises CelSyntaxError with the column of the problem."""
+    try:
+        return _parser().parse(expression)
+    except _Fail as exc:
+        raise CelSyntaxError.at(expression, exc.offset, exc.what, exc.hint) from None
+    except UnexpectedInput as exc:
+        raise _describe(expression, exc) from None
+
+
+# ---- error messages -----------------------------------------------------------------------------
+
+_OPERAND = {"IDENT", "INT", "UINT", "FLOAT", "STRING", "TRUE", "FALSE", "NULL", "LSQB", "LBRACE",
+            "LPAR", "BANG", "MINUS", "DOT"}
+_CLOSERS = {"RPAR": "')'", "RSQB": "']'", "RBRACE": "'}'", "COMMA": "','", "COLON": "':'",
+            "$END": "the end of the expression"}
+
+
+def _describe(expression: str, exc: UnexpectedInput) -> CelSyntaxError:
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        expected = _expected(_accepted(exc))
+        if tok.type == "$END":
+            return CelSyntaxError.at(expression, len(expression.rstrip()), "unexpected end of expression", expected)
+        shown = str(tok) if len(tok) <= 24 else str(tok)[:21] + "..."
+        return CelSyntaxError.at(expression, tok.start_pos, f"unexpected token {shown!r}", expected)
+    if isinstance(exc, UnexpectedCharacters):
+        offset = exc.pos_in_stream
+        char = expression[offset]
+        if char in "\"'":
+            return CelSyntaxError.at(expression, offset, "unterminated string literal")
+        return CelSyntaxError.at(expression, offset, f"unexpected character {char!r}", _HINTS.get(char, ""))
+    return CelSyntaxError.at(expression, getattr(exc, "pos_in_stream", 0) or 0, "invalid expression")
+
+
+_HINTS = {"=": "use '==' to compare", "&": "use '&&' for logical and", "|": "use '||' for logical or"}
+
+
+def _accepted(exc: UnexpectedToken) -> set[str]:
+    """The terminals the parser would really accept here (lark's ``expected`` is an LALR superset)."""
+    try:
+        return set(exc.interactive_parser.accepts())
+    except Exception:  # noqa: BLE001 - fall back to the superset if lark cannot replay the state
+        return set(exc.expected)
+
+
+def _expected(names: set[str]) -> str:
+    parts: list[str] = []
+    if names == {"IDENT"}:
+        parts.append("a name")
+    elif "IDENT" in names:
+        parts.append("an operand")
+    elif names - _OPERAND - set(_CLOSERS):
+        parts.append("an operator")
+    parts += [text for name, text in _CLOSERS.items() if name in names]
+    if not parts:
+        return ""
+    return "expected " + (parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1])
