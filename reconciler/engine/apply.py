@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -68,11 +69,14 @@ class Applier:
         store, catalog = self.session.store, self.session.catalog
         now = self.clock()
         store.record_seen([(v.deployment, v.tag) for vs in catalog.versions.values() for v in vs], now)
-        leftovers = {t.id: t for t in store.active_tasks() if t.status in (statuses.PENDING, statuses.STARTED)}
+        active = store.active_tasks()
+        leftovers = {t.id: t for t in active if t.run_id and t.status in (statuses.PENDING, statuses.STARTED)}
+        requested = [t for t in active if not t.run_id and t.status == statuses.PENDING]
         self.hooks.stage(f"Planning {catalog.revision[:12]}")
         result = make_plan(self.session, now, only=only, exclude_tasks=set(leftovers), prune=prune)
-        work = self._reconcile_leftovers(result, leftovers, now)
         self.hooks.planned(result.plan)
+        work = self._reconcile_leftovers(result, leftovers, now)
+        work += self._requested(result, requested, now)
         work += self._record(result, now)
         applied = ApplyResult(result.plan)
         if not work:
@@ -81,38 +85,40 @@ class Applier:
         self.hooks.stage(f"Executing {len(work)} task{'s' if len(work) != 1 else ''}")
         runner = Runner(store, self.session.root, self.run_id, self.clock, self.hooks, catalog.config.taskTimeout,
                         catalog.config.logLimit)
-        parallel = self.max_parallel or catalog.config.maxParallel
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="task") as pool:
-            futures = {tid: pool.submit(runner.run, task, resume=resume, retry=retry)
-                       for tid, (task, resume, retry) in work_by_id(work).items()}
-            for tid, future in futures.items():
-                applied.tasks[tid] = future.result()
+        applied.tasks.update(run_work(runner, work, self.max_parallel or catalog.config.maxParallel))
         return applied
 
     def _reconcile_leftovers(self, result: PlanResult, leftovers: dict[str, TaskRecord], now: datetime):
-        """Resume left-over tasks whose release is still desired; close the rest as superseded."""
+        """Resume tasks a dead run left whose release is still desired; close the rest as superseded."""
         work = []
-        changes = {str(c.key): c for c in result.plan.changes}
         for task in leftovers.values():
-            change = changes.get(task.target)
-            if task.run_id == "" and task.status == statuses.PENDING:
-                work.append((task, False, False))  # requested by redeploy/rollback: run as recorded
-                changes.pop(task.target, None)
-                result.plan.changes = [c for c in result.plan.changes if str(c.key) != task.target]
-            elif change is not None and change.release is not None and change.release.id == task.release_id:
-                work.append((task, True, False))
+            change = next((c for c in result.plan.changes if str(c.key) == task.target), None)
+            if change is not None and change.release is not None and change.release.id == task.release_id:
+                work.append(WorkItem(task, change, resume=True))
                 result.plan.changes = [c for c in result.plan.changes if c is not change]
             else:
                 self.session.store.finish_task(task.id, status=statuses.CANCELED, at=now,
                                                message="superseded: the desired state changed before it could finish")
         return work
 
-    def _record(self, result: PlanResult, now: datetime) -> list[tuple[TaskRecord, bool, bool]]:
+    def _requested(self, result: PlanResult, requested: list[TaskRecord], now: datetime):
+        """Queued tasks (redeploy, rollback, API): run them first, unless a newer release cancels them."""
+        cancels = {tid: c for c in result.plan.changes for tid in c.cancels}
+        work = []
+        for task in requested:
+            if task.id in cancels:
+                self.session.store.finish_task(task.id, status=statuses.CANCELED, at=now, message=(
+                    f"canceled before it started: {cancels[task.id].to_version} became desired (releaseSequencing)"))
+            else:
+                work.append(WorkItem(task, None))
+        return work
+
+    def _record(self, result: PlanResult, now: datetime) -> list[WorkItem]:
         store = self.session.store
         work, new = [], []
         for change in result.plan.changes:
             if change.retry_of:
-                work.append((store.get_task(change.retry_of), False, True))
+                work.append(WorkItem(store.get_task(change.retry_of), change, retry=True))
                 continue
             task = self._task_for(change, now)
             if change.release is not None:
@@ -120,7 +126,7 @@ class Applier:
                 store.put_release(ReleaseRecord(r.id, str(r.target), r.version, r.variables, r.config,
                                                 r.config_digest, now))
             new.append(task)
-            work.append((task, False, False))
+            work.append(WorkItem(task, change))
         store.create_tasks(new)
         return work
 
@@ -154,8 +160,38 @@ def make_task(change: Change, actor: Actor, revision: str, now: datetime, run_id
     )
 
 
-def work_by_id(work):
-    out = {}
-    for task, resume, retry in work:
-        out[task.id] = (task, resume, retry)
-    return out
+@dataclass
+class WorkItem:
+    task: TaskRecord
+    change: Change | None
+    resume: bool = False
+    retry: bool = False
+
+
+def run_work(runner: Runner, work: list[WorkItem], parallel: int) -> dict[str, str]:
+    """Run ``work``: strictly one task at a time per target, targets in parallel up to ``parallel``,
+    and never more tasks at once in a concurrency rule's scope than its free slots."""
+    groups: dict[str, list[WorkItem]] = {}
+    for item in work:
+        groups.setdefault(item.task.target, []).append(item)
+    limits: dict[str, threading.BoundedSemaphore] = {}
+    for item in work:
+        for policy, free in (item.change.concurrency if item.change else ()):
+            limits.setdefault(policy, threading.BoundedSemaphore(max(free, 1)))
+    results: dict[str, str] = {}
+
+    def run_group(items: list[WorkItem]) -> None:
+        for item in items:
+            held = sorted(p for p, _ in (item.change.concurrency if item.change else ()))
+            for policy in held:
+                limits[policy].acquire()
+            try:
+                results[item.task.id] = runner.run(item.task, resume=item.resume, retry=item.retry)
+            finally:
+                for policy in reversed(held):
+                    limits[policy].release()
+
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="target") as pool:
+        for future in [pool.submit(run_group, items) for items in groups.values()]:
+            future.result()
+    return results

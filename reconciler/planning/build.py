@@ -63,9 +63,10 @@ def build_plan(catalog: Catalog, facts: Facts, render: Render, *, only: Iterable
 def _plan_target(index: PlanIndex, key: TargetKey, render: Render, result: PlanResult) -> None:
     facts, plan = index.facts, result.plan
     name = str(key)
-    active = facts.active.get(name)
-    if active:
-        task = active[-1]
+    active = facts.active.get(name) or []
+    running = [t for t in active if t.status != statuses.PENDING]
+    if running:
+        task = running[-1]
         plan.in_flight.append(InFlight(name, task.id, task.operation, task.status, task.version))
         return
     decision = decide.decide(index, key)
@@ -79,8 +80,13 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, result: PlanR
         result.errors.append(PlanError(name, key.deployment, str(exc), exc.template, exc.line))
         return
     verdict = changes.classify(state, release, facts.releases.get(state.release_id) if state else None)
-    if verdict is None:
-        _blocked_or_unchanged(plan, decision, state)
+    same = [t for t in active if t.release_id == release.id]
+    if verdict is None or same:
+        if active:  # a queued task already delivers this (or the current) release
+            task = (same or active)[-1]
+            plan.in_flight.append(InFlight(name, task.id, task.operation, task.status, task.version))
+        else:
+            _blocked_or_unchanged(plan, decision, state)
         return
     operation, reason, diff = verdict
     if decision.blocked is not None:
@@ -96,8 +102,14 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, result: PlanR
         plan.blocked.append(hold)
         return
     result.releases[name] = release
+    cancels, after = _sequencing(index, key, decision, active)
+    if cancels:
+        reason += f" (cancels pending {', '.join(cancels)}: releaseSequencing cancel)"
+    if after:
+        reason += f" (after pending {', '.join(after)}: releaseSequencing wait)"
     plan.changes.append(Change(key, operation, state.version if state else None, release.version, reason, diff,
-                               release, retry_of=hold))
+                               release, retry_of=hold, cancels=cancels, after=after,
+                               concurrency=_concurrency(index, key, decision)))
 
 
 def _blocked_or_unchanged(plan: Plan, decision: decide.Decision, state) -> None:
@@ -118,24 +130,72 @@ def _release(index: PlanIndex, key: TargetKey, version, render: Render) -> Relea
 def _dispatch_hold(index: PlanIndex, key: TargetKey, decision, release: Release, state) -> Blocked | str | None:
     """A Blocked entry when dispatch is held, the task id to retry, or None to dispatch anew."""
     facts = index.facts
-    freeze = _freeze(index, key)
+    freeze = _freeze(index, key) or _concurrency_hold(index, key, decision, state)
     if freeze is not None:
         return freeze
     last = facts.latest.get(str(key))
     if last is None or last.release_id != release.id or last.status not in statuses.TERMINAL \
             or last.status == statuses.DONE or last.operation == "uninstall":
         return None
-    views = {**decide.target_views(index, key), "version": selectors.version_view(decision.version)}
-    dep = index.catalog.deployments[key.deployment]
-    ctx = RuleContext(index.catalog, facts, index, key, dep, index.catalog.environments[(dep.system, key.environment)],
-                      index.catalog.resources[key.resource], decision.version, views)
-    rules = evaluate.job_rules(ctx, "retry")
+    rules = evaluate.job_rules(_context(index, key, decision.version), "retry")
     policy, rule = rules[0] if rules else ("(default)", None)
     verdict = retry.eligible(rule, last, facts.now)
     if verdict.allowed:
         return last.id
     return Blocked(key, release.version, policy, "retry", verdict.message, verdict.next_evaluation,
                    state.version if state else None, verdict.status)
+
+
+def _context(index: PlanIndex, key: TargetKey, version) -> RuleContext:
+    views = {**decide.target_views(index, key), "version": selectors.version_view(version)}
+    dep = index.catalog.deployments[key.deployment]
+    return RuleContext(index.catalog, index.facts, index, key, dep,
+                       index.catalog.environments[(dep.system, key.environment)],
+                       index.catalog.resources[key.resource], version, views)
+
+
+def _sequencing(index: PlanIndex, key: TargetKey, decision, pending) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Pending (never started) tasks of another release: cancel them (default) or run them first."""
+    if not pending:
+        return (), ()
+    rules = evaluate.job_rules(_context(index, key, decision.version), "releaseSequencing")
+    mode = rules[0][1].mode if rules else "cancel"
+    ids = tuple(t.id for t in pending)
+    return (ids, ()) if mode == "cancel" else ((), ids)
+
+
+def _concurrency(index: PlanIndex, key: TargetKey, decision) -> tuple[tuple[str, int], ...]:
+    """Free slots of every concurrency rule for this target (its max minus tasks already running)."""
+    rules = evaluate.job_rules(_context(index, key, decision.version), "concurrency")
+    out = []
+    for policy, rule in rules:
+        out.append((policy, rule.max - _running_in_scope(index, policy)))
+    return tuple(out)
+
+
+def _running_in_scope(index: PlanIndex, policy: str) -> int:
+    memo_key = ("running-in-scope", policy)
+    if memo_key not in index.memo:
+        compiled = next(p for p in index.policies if p.policy.name == policy)
+        count = 0
+        for target, tasks in index.facts.active.items():
+            if not any(t.status != statuses.PENDING for t in tasks):
+                continue
+            key = TargetKey.parse(target)
+            if key.deployment in index.catalog.deployments and key.resource in index.catalog.resources \
+                    and compiled.matches(decide.target_views(index, key)):
+                count += 1
+        index.memo[memo_key] = count
+    return index.memo[memo_key]
+
+
+def _concurrency_hold(index: PlanIndex, key: TargetKey, decision, state) -> Blocked | None:
+    for policy, free in _concurrency(index, key, decision):
+        if free <= 0:
+            return Blocked(key, decision.version.tag, policy, "concurrency",
+                           f"all slots of {policy} are taken by running tasks; it starts when one finishes",
+                           None, state.version if state else None)
+    return None
 
 
 def _freeze(index: PlanIndex, key: TargetKey) -> Blocked | None:

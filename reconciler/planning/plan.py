@@ -36,6 +36,8 @@ class Change:
     cancels: tuple[str, ...] = ()
     batch: int | None = None
     artifacts: dict[str, Any] = field(default_factory=dict)
+    after: tuple[str, ...] = ()  # pending tasks that run first (releaseSequencing: wait)
+    concurrency: tuple[tuple[str, int], ...] = ()  # (policy, free slots) limits on running at once
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -50,6 +52,8 @@ class Change:
             out["fromResource"] = self.from_resource
         if self.cancels:
             out["cancels"] = list(self.cancels)
+        if self.after:
+            out["after"] = list(self.after)
         if self.batch is not None:
             out["batch"] = self.batch
         if self.artifacts:
