@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from reconciler.engine import rollback
 from reconciler.engine.execute import Runner
 from reconciler.engine.hooks import Hooks
 from reconciler.engine.identity import Actor
@@ -69,6 +70,9 @@ class Applier:
         store, catalog = self.session.store, self.session.catalog
         now = self.clock()
         store.record_seen([(v.deployment, v.tag) for vs in catalog.versions.values() for v in vs], now)
+        runner = Runner(store, self.session.root, self.run_id, self.clock, self.hooks, catalog.config.taskTimeout,
+                        catalog.config.logLimit)
+        settled = self._settle_in_flight(runner)
         active = store.active_tasks()
         leftovers = {t.id: t for t in active if t.run_id and t.status in (statuses.PENDING, statuses.STARTED)}
         requested = [t for t in active if not t.run_id and t.status == statuses.PENDING]
@@ -78,15 +82,23 @@ class Applier:
         work = self._reconcile_leftovers(result, leftovers, now)
         work += self._requested(result, requested, now)
         work += self._record(result, now)
-        applied = ApplyResult(result.plan)
+        applied = ApplyResult(result.plan, dict(settled))
         if not work:
             self.hooks.stage("Nothing to execute")
             return applied
         self.hooks.stage(f"Executing {len(work)} task{'s' if len(work) != 1 else ''}")
-        runner = Runner(store, self.session.root, self.run_id, self.clock, self.hooks, catalog.config.taskTimeout,
-                        catalog.config.logLimit)
-        applied.tasks.update(run_work(runner, work, self.max_parallel or catalog.config.maxParallel))
+        applied.tasks.update(run_work(runner, work, self.max_parallel or self.session.catalog.config.maxParallel))
         return applied
+
+    def _settle_in_flight(self, runner: Runner) -> dict[str, str]:
+        """Poll asynchronous tasks and resume interrupted verifications before planning."""
+        in_flight = [t for t in self.session.store.active_tasks()
+                     if t.status in (statuses.TRIGGERED, statuses.IN_PROGRESS, statuses.VERIFYING)]
+        if not in_flight:
+            return {}
+        self.hooks.stage(f"Checking {len(in_flight)} task{'s' if len(in_flight) != 1 else ''} in flight")
+        work = [WorkItem(t, None, mode="verify" if t.status == statuses.VERIFYING else "poll") for t in in_flight]
+        return run_work(runner, work, self.max_parallel or self.session.catalog.config.maxParallel)
 
     def _reconcile_leftovers(self, result: PlanResult, leftovers: dict[str, TaskRecord], now: datetime):
         """Resume tasks a dead run left whose release is still desired; close the rest as superseded."""
@@ -146,6 +158,9 @@ def make_task(change: Change, actor: Actor, revision: str, now: datetime, run_id
     spec = release.job_spec() if release else dict(previous_job or {})
     if release is not None:
         spec.update(config_digest=release.config_digest, inputs=release.inputs, placement=release.placement)
+    spec.update(change.policy)
+    if change.batch is not None:
+        spec["batch"] = change.batch
     if change.from_resource:
         spec["from_resource"] = change.from_resource
     dep = catalog.deployments.get(change.key.deployment)
@@ -166,14 +181,13 @@ class WorkItem:
     change: Change | None
     resume: bool = False
     retry: bool = False
+    mode: str = "dispatch"
 
 
 def run_work(runner: Runner, work: list[WorkItem], parallel: int) -> dict[str, str]:
     """Run ``work``: strictly one task at a time per target, targets in parallel up to ``parallel``,
-    and never more tasks at once in a concurrency rule's scope than its free slots."""
-    groups: dict[str, list[WorkItem]] = {}
-    for item in work:
-        groups.setdefault(item.task.target, []).append(item)
+    never more at once in a concurrency rule's scope than its free slots, and rolling or canary
+    batches of a deployment × environment one after another, stopping at a failed batch."""
     limits: dict[str, threading.BoundedSemaphore] = {}
     for item in work:
         for policy, free in (item.change.concurrency if item.change else ()):
@@ -186,12 +200,62 @@ def run_work(runner: Runner, work: list[WorkItem], parallel: int) -> dict[str, s
             for policy in held:
                 limits[policy].acquire()
             try:
-                results[item.task.id] = runner.run(item.task, resume=item.resume, retry=item.retry)
+                results[item.task.id] = runner.run(item.task, resume=item.resume, retry=item.retry, mode=item.mode)
             finally:
                 for policy in reversed(held):
                     limits[policy].release()
 
+    plain, batched = _split(work)
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="target") as pool:
-        for future in [pool.submit(run_group, items) for items in groups.values()]:
+        futures = [pool.submit(run_group, items) for items in plain.values()]
+        coordinators = [threading.Thread(target=_run_batches, args=(runner, pool, run_group, batches, results))
+                        for batches in batched.values()]
+        for thread in coordinators:
+            thread.start()
+        for thread in coordinators:
+            thread.join()
+        for future in futures:
             future.result()
     return results
+
+
+def _split(work: list[WorkItem]):
+    """Per-target groups of unbatched work, and per deployment × environment batches of the rest."""
+    plain: dict[str, list[WorkItem]] = {}
+    batched: dict[tuple[str, str], dict[int, dict[str, list[WorkItem]]]] = {}
+    for item in work:
+        batch = item.change.batch if item.change else None
+        if batch is None:
+            plain.setdefault(item.task.target, []).append(item)
+        else:
+            group = batched.setdefault((item.task.deployment, item.task.environment), {})
+            group.setdefault(batch, {}).setdefault(item.task.target, []).append(item)
+    return plain, batched
+
+
+def _run_batches(runner: Runner, pool, run_group, batches: dict[int, dict[str, list[WorkItem]]],
+                 results: dict[str, str]) -> None:
+    order = sorted(batches)
+    for position, batch in enumerate(order):
+        for future in [pool.submit(run_group, items) for items in batches[batch].values()]:
+            future.result()
+        items = [i for group in batches[batch].values() for i in group]
+        failed = [i for i in items if results.get(i.task.id) in statuses.FAILURES]
+        if not failed:
+            continue
+        names = ", ".join(sorted(i.task.resource for i in failed))
+        why = f"batch {batch} of {len(order)} failed on {names}"
+        now = runner.clock()
+        for later in order[position + 1:]:
+            for group in batches[later].values():
+                for item in group:
+                    runner.store.finish_task(item.task.id, status=statuses.CANCELED, at=now,  # type: ignore
+                                             message=f"rollout stopped before batch {later}: {why}")
+                    results[item.task.id] = statuses.CANCELED
+        for item in items:
+            if results.get(item.task.id) == statuses.DONE:
+                undo = rollback.undo_batch(runner.store, runner.store.get_task(item.task.id), why, now,  # type: ignore
+                                           runner.run_id, new_task_id())
+                if undo is not None:
+                    results[undo.id] = runner.run(undo)
+        return

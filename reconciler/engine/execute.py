@@ -1,21 +1,24 @@
-"""Execute one task through its job agent and record the outcome.
+"""Execute one task through its job agent, verify it, record the outcome, roll back on failure.
 
 Phases: check for a cancel request → start an attempt → build the job (secrets revealed) → dispatch
-→ record. Between phases a cancel request stops the task; cancelling never undoes work. A done
-task records the target's new current state in the same transaction as the task's outcome.
+(or poll an asynchronous task) → verify → record → roll back if the rollback rule says so. Between
+phases a cancel request stops the task; cancelling never undoes work. A done task records the
+target's new current state in the same transaction as its outcome.
 """
 
 from __future__ import annotations
 
 import shutil
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from reconciler.engine import jobs
+from reconciler.engine import jobs, rollback
 from reconciler.engine.hooks import Hooks
+from reconciler.engine.verify import Verifier
 from reconciler.errors import InvalidAgentError, ReconcilerError, TerminalError, TransientError
 from reconciler.executors import registry
 from reconciler.executors.base import AgentResult, ExecContext
@@ -24,6 +27,26 @@ from reconciler.models.keys import TargetKey
 from reconciler.models.records import TargetState, TaskRecord
 
 ASYNC_STATUSES = (statuses.TRIGGERED, statuses.IN_PROGRESS)
+
+
+def finish(store, task: TaskRecord, status: str, message: str, now: datetime, log: str | None = None,
+           cut: int = 0) -> None:
+    """Close ``task``; when done, record (or clear) its target's current state in the same write."""
+    new_state, clear = None, None
+    if status == statuses.DONE:
+        if task.operation == "uninstall":
+            clear = task.target
+        else:
+            spec = task.job
+            new_state = TargetState(task.target, task.version, task.release_id, spec.get("config_digest", ""),
+                                    spec.get("inputs", {}), spec.get("placement", {}), task.id, now, now)
+            if task.operation == "recreate" and spec.get("from_resource"):
+                key = TargetKey.parse(task.target)
+                clear = str(TargetKey(key.deployment, key.environment, spec["from_resource"]))
+    store.finish_task(task.id, status=status, message=message, at=now, log=log, log_truncated=cut,
+                      new_state=new_state, clear_state=clear)
+VERIFY_TRIGGERS = {"jobSuccess": statuses.DONE, "jobCreated": statuses.DONE, "jobStarted": statuses.DONE,
+                   "jobFailure": statuses.FAILED}
 
 
 @dataclass
@@ -37,38 +60,52 @@ class Runner:
     hooks: Hooks
     timeout: float
     log_limit: int
+    sleep: Callable[[float], None] = time.sleep
 
-    def run(self, task: TaskRecord, *, resume: bool = False, retry: bool = False) -> str:
-        """Execute ``task`` (already recorded as pending, or interrupted when ``resume``)."""
+    def run(self, task: TaskRecord, *, resume: bool = False, retry: bool = False, mode: str = "dispatch") -> str:
+        """Execute ``task``. ``mode``: dispatch (default), poll (asynchronous, in flight) or verify
+        (a dead run left it verifying)."""
         store = self.store
         current = store.get_task(task.id)  # type: ignore[attr-defined]
-        if current.cancel_requested or current.status == statuses.CANCELED:
+        if current.cancel_requested and mode == "dispatch" or current.status == statuses.CANCELED:
             return self._finish(current, statuses.CANCELED, "canceled before it started", "")
-        attempt = store.start_attempt(task.id, self.run_id, self.clock(),  # type: ignore[attr-defined]
-                                      interrupted_previous=resume and current.status == statuses.STARTED)
-        if retry:
-            store.update_task(task.id, retries=current.retries + 1)  # type: ignore[attr-defined]
-        task = store.get_task(task.id)  # type: ignore[attr-defined]
-        self.hooks.task_started(task, attempt)
+        if mode == "dispatch":
+            attempt = store.start_attempt(task.id, self.run_id, self.clock(),  # type: ignore[attr-defined]
+                                          interrupted_previous=resume and current.status == statuses.STARTED)
+            if retry:
+                store.update_task(task.id, retries=current.retries + 1)  # type: ignore[attr-defined]
+            task = store.get_task(task.id)  # type: ignore[attr-defined]
+            self.hooks.task_started(task, attempt)
+        else:
+            task = current
+        if mode == "verify":
+            return self._complete(task, AgentResult(statuses.DONE, task.message), [])
+        result, secrets = self._call_agent(task, poll=(mode == "poll"))
+        return self._complete(task, result, secrets)
+
+    def _call_agent(self, task: TaskRecord, poll: bool) -> tuple[AgentResult, list[str]]:
         secrets: list[str] = []
         try:
             job, secrets = jobs.build_job(task)
             agent = registry.create(job.config)
             scratch = self.workdir / ".reconciler" / "work" / task.id
             scratch.mkdir(parents=True, exist_ok=True)
+            for rel, content in job.artifacts.items():
+                path = scratch / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(content)
             ctx = ExecContext(self.workdir, scratch, self.timeout, self._cancel_check(task.id))
-            result = agent.dispatch(job, ctx)
+            return (agent.poll(job, ctx) if poll else agent.dispatch(job, ctx)), secrets
         except InvalidAgentError as exc:
-            result = AgentResult(statuses.INVALID_JOB_AGENT, str(exc))
+            return AgentResult(statuses.INVALID_JOB_AGENT, str(exc)), secrets
         except TerminalError as exc:
-            result = AgentResult(statuses.FAILED, str(exc))
+            return AgentResult(statuses.FAILED, str(exc)), secrets
         except TransientError as exc:
-            result = AgentResult(statuses.FAILED, f"{exc} (transient)")
+            return AgentResult(statuses.FAILED, f"{exc} (transient)"), secrets
         except ReconcilerError as exc:
-            result = AgentResult(statuses.FAILED, str(exc))
+            return AgentResult(statuses.FAILED, str(exc)), secrets
         except Exception as exc:  # noqa: BLE001 - an agent bug fails the task, never the run
-            result = AgentResult(statuses.FAILED, f"agent error: {type(exc).__name__}: {exc}")
-        return self._record(task, result, secrets)
+            return AgentResult(statuses.FAILED, f"agent error: {type(exc).__name__}: {exc}"), secrets
 
     def _cancel_check(self, task_id: str) -> Callable[[], bool]:
         last = [0.0, False]
@@ -85,7 +122,7 @@ class Runner:
 
         return check
 
-    def _record(self, task: TaskRecord, result: AgentResult, secrets: list[str]) -> str:
+    def _complete(self, task: TaskRecord, result: AgentResult, secrets: list[str]) -> str:
         message = jobs.scrub(result.message, secrets)
         log, cut = jobs.bound_log(jobs.scrub(result.log, secrets), self.log_limit)
         if result.status in ASYNC_STATUSES:
@@ -94,25 +131,50 @@ class Runner:
             self.hooks.task_finished(task, result.status, message)
             return result.status
         status = result.status if result.status in statuses.TERMINAL else statuses.FAILED
-        return self._finish(task, status, message, log, cut, result.external_id)
+        if result.external_id:
+            self.store.update_task(task.id, external_id=result.external_id)  # type: ignore[attr-defined]
+        status, message, failed_verification = self._verify(task, status, message, log, cut)
+        final = self._finish(task, status, message, log, cut)
+        if final in statuses.FAILURES:
+            self._maybe_roll_back(task, final, message, failed_verification)
+        return final
 
-    def _finish(self, task: TaskRecord, status: str, message: str, log: str, cut: int = 0,
-                external_id: str | None = None) -> str:
-        now = self.clock()
-        new_state, clear = None, None
+    def _verify(self, task: TaskRecord, status: str, message: str, log: str, cut: int) -> tuple[str, str, bool]:
+        spec = task.job.get("verification")
+        if not spec or VERIFY_TRIGGERS.get(spec.get("triggerOn", "jobSuccess")) != status:
+            return status, message, False
         if status == statuses.DONE:
-            if task.operation == "uninstall":
-                clear = task.target
-            else:
-                spec = task.job
-                new_state = TargetState(task.target, task.version, task.release_id, spec.get("config_digest", ""),
-                                        spec.get("inputs", {}), spec.get("placement", {}), task.id, now, now)
-                if task.operation == "recreate" and spec.get("from_resource"):
-                    key = TargetKey.parse(task.target)
-                    clear = str(TargetKey(key.deployment, key.environment, spec["from_resource"]))
-        extra = {"external_id": external_id} if external_id else None
-        self.store.finish_task(task.id, status=status, message=message, at=now, log=log,  # type: ignore
-                               log_truncated=cut, new_state=new_state, clear_state=clear, extra=extra)
+            self.store.update_task(task.id, status=statuses.VERIFYING, message=message, log=log,  # type: ignore
+                                   log_truncated=cut)
+            self.hooks.task_finished(task, statuses.VERIFYING, "verifying")
+        verifier = Verifier(self.store, str(self.workdir), self.clock, self._cancel_check(task.id), self.sleep)
+        outcome, detail = verifier.run(self.store.get_task(task.id), spec)  # type: ignore[attr-defined]
+        if status != statuses.DONE:
+            return status, f"{message}; {detail}", False
+        if outcome == "passed":
+            return statuses.DONE, f"{message}; {detail}" if message else detail, False
+        if outcome == "canceled":
+            return statuses.CANCELED, detail, False
+        return statuses.FAILED, detail, True
+
+    def _maybe_roll_back(self, task: TaskRecord, status: str, message: str, failed_verification: bool) -> None:
+        spec = task.job.get("rollback")
+        if not spec or task.operation == "rollback":
+            return
+        wanted = spec.get("onVerificationFailure") if failed_verification else status in spec.get("onJobStatuses", [])
+        if not wanted:
+            return
+        why = "failed verification" if failed_verification else f"ended {status} ({message[:120]})"
+        rb = rollback.schedule_automatic(self.store, task, why, self.clock(), self.run_id, uuid.uuid4().hex[:16])
+        if rb is None:
+            self.store.update_task(task.id, message=f"{message}; no earlier successful release to roll back "  # type: ignore
+                                   "to, nothing rolled back (the version is held off this target)")
+            return
+        self.store.update_task(task.id, message=f"{message}; rolled back by task {rb.id}")  # type: ignore
+        self.run(rb)
+
+    def _finish(self, task: TaskRecord, status: str, message: str, log: str, cut: int = 0) -> str:
+        finish(self.store, task, status, message, self.clock(), log or None, cut)
         if status in statuses.TERMINAL:
             shutil.rmtree(self.workdir / ".reconciler" / "work" / task.id, ignore_errors=True)
         self.hooks.task_finished(task, status, message)

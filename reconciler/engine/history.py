@@ -31,3 +31,20 @@ def open_history(directory: str, state_url: str | None):
     config = read_config(directory)
     root = Path(directory).resolve()
     return open_store(resolve_url(state_url, config.state, root), config.workspace, root, readonly=True)
+
+
+class _StoreSession:
+    """Just enough of a Session for operations that need only the store."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_history_writable(directory: str, state_url: str | None) -> _StoreSession:
+    """The store for task reports, traces, rollbacks and holds; needs only reconciler.yaml."""
+    config = read_config(directory)
+    root = Path(directory).resolve()
+    return _StoreSession(open_store(resolve_url(state_url, config.state, root), config.workspace, root))

@@ -72,3 +72,37 @@ def redeploy(session: Session, target: str, actor: Actor, now: datetime) -> Task
     )
     store.create_tasks([task])  # type: ignore[attr-defined]
     return task
+
+
+def report(session: Session, task_id: str, status: str | None, message: str | None, external_id: str | None,
+           now: datetime) -> TaskRecord:
+    """A status report from an agent outside reconciler (``task update``, the seed's PATCH /jobs/{id}).
+
+    A terminal status closes the task (and records the target's state when done), unless the task
+    has verification, which then runs on the next apply before the task counts as done.
+    """
+    from reconciler.engine.execute import finish
+
+    store = session.store
+    task = store.get_task(task_id)  # type: ignore[attr-defined]
+    if task.status in statuses.TERMINAL:
+        raise UsageError(f"task {task.id} already finished ({task.status}); a finished task cannot change")
+    values: dict = {}
+    if message is not None:
+        values["message"] = message
+    if external_id is not None:
+        values["external_id"] = external_id
+    status = statuses.normalize_status(status) if status else None
+    if status in statuses.TERMINAL:
+        if status == statuses.DONE and task.job.get("verification"):
+            store.update_task(task.id, status=statuses.VERIFYING, **values)  # type: ignore[attr-defined]
+        else:
+            if values:
+                store.update_task(task.id, **values)  # type: ignore[attr-defined]
+            finish(store, store.get_task(task.id), status, message or task.message, now)  # type: ignore
+    else:
+        if status is not None:
+            values["status"] = status
+        if values:
+            store.update_task(task.id, **values)  # type: ignore[attr-defined]
+    return store.get_task(task.id)  # type: ignore[attr-defined]

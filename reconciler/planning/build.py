@@ -19,7 +19,7 @@ from reconciler.errors import TemplateError
 from reconciler.models import statuses
 from reconciler.models.catalog import Catalog
 from reconciler.models.keys import TargetKey
-from reconciler.planning import changes, decide, selectors
+from reconciler.planning import changes, decide, jobrules, selectors
 from reconciler.planning.facts import Facts
 from reconciler.planning.plan import Blocked, Change, InFlight, Orphan, Plan
 from reconciler.planning.policies import evaluate, retry
@@ -55,7 +55,7 @@ def build_plan(catalog: Catalog, facts: Facts, render: Render, *, only: Iterable
         if wanted is None or str(key) in wanted:
             _plan_target(index, key, render, result)
     _plan_removed(index, {str(k) for k in keys}, wanted, result)
-    plan.changes.sort(key=lambda c: str(c.key))
+    plan.changes = jobrules.assign_batches(sorted(plan.changes, key=lambda c: str(c.key)))
     plan.blocked.sort(key=lambda b: str(b.key))
     return result
 
@@ -107,9 +107,11 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, result: PlanR
         reason += f" (cancels pending {', '.join(cancels)}: releaseSequencing cancel)"
     if after:
         reason += f" (after pending {', '.join(after)}: releaseSequencing wait)"
+    context = {**release.context, "variables": release.variables, "config": release.config}
+    settings = jobrules.after_dispatch(_context(index, key, decision.version), render, context)
     plan.changes.append(Change(key, operation, state.version if state else None, release.version, reason, diff,
                                release, retry_of=hold, cancels=cancels, after=after,
-                               concurrency=_concurrency(index, key, decision)))
+                               concurrency=_concurrency(index, key, decision), policy=settings))
 
 
 def _blocked_or_unchanged(plan: Plan, decision: decide.Decision, state) -> None:

@@ -38,6 +38,7 @@ class Change:
     artifacts: dict[str, Any] = field(default_factory=dict)
     after: tuple[str, ...] = ()  # pending tasks that run first (releaseSequencing: wait)
     concurrency: tuple[tuple[str, int], ...] = ()  # (policy, free slots) limits on running at once
+    policy: dict[str, Any] = field(default_factory=dict)  # verification / rollback / strategy settings
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -56,6 +57,10 @@ class Change:
             out["after"] = list(self.after)
         if self.batch is not None:
             out["batch"] = self.batch
+        if self.policy.get("strategy"):
+            out["strategy"] = self.policy["strategy"]["type"]
+        if self.policy.get("verification"):
+            out["verification"] = [m["name"] for m in self.policy["verification"]["metrics"]]
         if self.artifacts:
             out["artifacts"] = self.artifacts
         return out

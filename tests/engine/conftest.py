@@ -23,6 +23,11 @@ AGENT = textwrap.dedent('''
     time.sleep(float(cfg.get("sleep", 0)))
     with open(os.path.join(work, "events.log"), "a") as log:
         log.write(json.dumps({"event": "end", "target": job["target"], "t": time.time()}) + "\\n")
+    with open(os.path.join(work, "deployed-" + job["resource"]), "w") as f:
+        f.write(job["version"])
+    if cfg.get("failOn") and job["resource"] in str(cfg["failOn"]).split(","):
+        sys.stderr.write("cannot deploy to " + job["resource"] + "\\n")
+        sys.exit(4)
     if cfg.get("fail"):
         sys.stderr.write("boom: " + str(cfg["fail"]) + "\\n")
         sys.exit(3)

@@ -54,3 +54,45 @@ def redeploy(target, directory, state_url, actor) -> int:
 @click.group()
 def task() -> None:
     """Report on a task from outside (GitHub Actions steps, scripts, pull agents)."""
+
+
+@task.command("update")
+@click.argument("task_id")
+@click.option("--status", default=None, help="pending, in_progress, done, failed, canceled, skipped (or Ctrlplane's names).")
+@click.option("--message", default=None)
+@click.option("--external-id", default=None)
+@options.directory
+@options.state
+def task_update(task_id, status, message, external_id, directory, state_url) -> int:
+    """Report a task's status, message or external id (e.g. from a GitHub Actions step)."""
+    from reconciler.engine.history import open_history_writable
+    from reconciler.engine.operations import report
+
+    session = open_history_writable(directory, state_url)
+    try:
+        task = report(session, task_id, status, message, external_id, clock.clock_for(None)())
+    finally:
+        session.close()
+    click.echo(f"task {task.id}: {task.status}")
+    return 0
+
+
+@task.command("trace")
+@click.argument("task_id")
+@click.argument("step")
+@click.argument("status")
+@click.option("--message", default="")
+@options.directory
+@options.state
+def task_trace(task_id, step, status, message, directory, state_url) -> int:
+    """Record a fine-grained step of a task (the seed's trace API); shown in history."""
+    from reconciler.engine.history import open_history_writable
+
+    session = open_history_writable(directory, state_url)
+    try:
+        task = session.store.get_task(task_id)
+        seq = session.store.add_trace(task.id, step, status, message, clock.clock_for(None)())
+    finally:
+        session.close()
+    click.echo(f"task {task.id}: trace {seq} {step} {status}")
+    return 0

@@ -1,0 +1,50 @@
+"""``reconciler rollback KEY [--to V]`` and ``reconciler release-hold KEY``."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.cli import clock, options
+
+
+@click.command()
+@click.argument("target")
+@click.option("--to", "to_version", default=None, metavar="VERSION", help="Roll back to this version "
+              "(default: the previous successful release).")
+@options.directory
+@options.state
+@options.actor
+def rollback(target, to_version, directory, state_url, actor) -> int:
+    """Queue a rollback of TARGET to an earlier successful release and hold the current version off it."""
+    from reconciler.engine import rollback as rb
+    from reconciler.engine.apply import new_task_id
+    from reconciler.engine.history import open_history_writable
+    from reconciler.engine.identity import resolve_actor
+
+    session = open_history_writable(directory, state_url)
+    try:
+        task = rb.manual(session.store, target, to_version, resolve_actor(actor), clock.clock_for(None)(),
+                         new_task_id())
+    finally:
+        session.close()
+    click.echo(f"queued rollback task {task.id}: {target} {task.from_version} → {task.version}; it runs on the next "
+               f"'reconciler apply'. {task.from_version} is held off {target} until 'reconciler release-hold {target}'.")
+    return 0
+
+
+@click.command("release-hold")
+@click.argument("target")
+@options.directory
+@options.state
+def release_hold(target, directory, state_url) -> int:
+    """Lift the holds that keep failed versions off TARGET."""
+    from reconciler.engine import rollback as rb
+    from reconciler.engine.history import open_history_writable
+
+    session = open_history_writable(directory, state_url)
+    try:
+        count = rb.release_holds(session.store, target)
+    finally:
+        session.close()
+    click.echo(f"released {count} hold{'s' if count != 1 else ''} on {target}" if count else f"no holds on {target}")
+    return 0
