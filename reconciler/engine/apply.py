@@ -129,6 +129,8 @@ class Applier:
         store = self.session.store
         work, new = [], []
         for change in result.plan.changes:
+            if change.queued:
+                continue  # already recorded; _requested runs it
             if change.retry_of:
                 work.append(WorkItem(store.get_task(change.retry_of), change, retry=True))
                 continue

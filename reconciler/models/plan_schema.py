@@ -38,6 +38,10 @@ class ChangeDoc(_Strict):
     diff: dict[str, list[Any]] = Field(description='Dotted path -> [old, new], e.g. {"config.replicas": [3, 5]}.')
     releaseId: str | None
     retryOf: str | None = None
+    queuedTask: str | None = None
+    after: list[str] = Field(default_factory=list)
+    strategy: str | None = None
+    verification: list[str] = Field(default_factory=list)
     fromResource: str | None = None
     cancels: list[str] = Field(default_factory=list)
     batch: int | None = None

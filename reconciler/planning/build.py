@@ -83,8 +83,7 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, result: PlanR
     same = [t for t in active if t.release_id == release.id]
     if verdict is None or same:
         if active:  # a queued task already delivers this (or the current) release
-            task = (same or active)[-1]
-            plan.in_flight.append(InFlight(name, task.id, task.operation, task.status, task.version))
+            _queued(plan, (same or active)[-1])
         else:
             _blocked_or_unchanged(plan, decision, state)
         return
@@ -112,6 +111,15 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, result: PlanR
     plan.changes.append(Change(key, operation, state.version if state else None, release.version, reason, diff,
                                release, retry_of=hold, cancels=cancels, after=after,
                                concurrency=_concurrency(index, key, decision), policy=settings))
+
+
+def _queued(plan: Plan, task) -> None:
+    """A recorded pending task: a queued request (redeploy, rollback) is shown as the change it makes."""
+    if task.run_id:
+        plan.in_flight.append(InFlight(task.target, task.id, task.operation, task.status, task.version))
+        return
+    plan.changes.append(Change(TargetKey.parse(task.target), task.operation, task.from_version, task.version,
+                               f"{task.reason} (queued as task {task.id})", task.diff, queued=task.id))
 
 
 def _blocked_or_unchanged(plan: Plan, decision: decide.Decision, state) -> None:

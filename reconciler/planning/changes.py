@@ -32,7 +32,7 @@ def classify(state: TargetState | None, release: Release, old: ReleaseRecord | N
         what = ", ".join(f"{k} {a} → {b}" for k, (a, b) in sorted(moved.items()))
         return "recreate", f"placement changed: {what}", diff
     if state.version != release.version:
-        return "upgrade", f"{state.version} → {release.version}", diff
+        return "upgrade", f"{release.version} is the newest deployable version", diff
     deployment_side = _deployment_side(state.inputs, release.inputs)
     if deployment_side:
         return "upgrade", deployment_side, diff

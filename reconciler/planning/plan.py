@@ -39,6 +39,7 @@ class Change:
     after: tuple[str, ...] = ()  # pending tasks that run first (releaseSequencing: wait)
     concurrency: tuple[tuple[str, int], ...] = ()  # (policy, free slots) limits on running at once
     policy: dict[str, Any] = field(default_factory=dict)  # verification / rollback / strategy settings
+    queued: str | None = None  # an already recorded task (redeploy, rollback) that the next apply runs
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -49,6 +50,8 @@ class Change:
         }
         if self.retry_of:
             out["retryOf"] = self.retry_of
+        if self.queued:
+            out["queuedTask"] = self.queued
         if self.from_resource:
             out["fromResource"] = self.from_resource
         if self.cancels:

@@ -1,11 +1,15 @@
-"""CEL literal text ⇄ Python values: decoding string and bytes literals (prefixes, quotes, escape
+"""CEL literal text ⇄ Python values. Decoding string and bytes literals (prefixes, quotes, escape
 sequences, as in https://github.com/google/cel-spec/blob/master/doc/langdef.md#string-and-bytes-values)
-and the reverse, rendering Python scalars as CEL literal text for generated expressions. Pure.
+for the parser; the reverse, rendering Python scalars as CEL literals; and ``shorthand_to_cel``,
+which renders the structured selector shorthand (``{kind: K, metadata: {region: r}}``) as CEL
+text built from such literals. Pure.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from typing import Any
 
 _SIMPLE = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
@@ -122,3 +126,45 @@ def render(value: Any) -> str:
         text = repr(float(value))
         return text if "." in text or "e" in text else text + ".0"
     raise ValueError(f"{type(value).__name__} value {value!r} has no CEL literal")
+
+
+_IDENT = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*\Z")
+_RESERVED = frozenset({"as", "break", "const", "continue", "else", "for", "function", "if", "import",
+                       "let", "loop", "package", "namespace", "return", "var", "void", "while", "in",
+                       "true", "false", "null"})
+
+
+def shorthand_to_cel(obj: Mapping[str, Any], entity: str) -> str:
+    """CEL text for the structured shorthand: every key must match (keys sorted for determinism).
+
+    ``{kind: KubernetesCluster, metadata: {region: us-east-1}}`` with entity ``resource`` gives
+    ``resource.kind == "KubernetesCluster" && resource.metadata["region"] == "us-east-1"``.
+    Top-level keys become field selections (index syntax if not identifiers), nested maps become
+    ``["key"]`` lookups, lists mean "one of" (``in [...]``); an empty map matches everything.
+    Raises ValueError for values with no CEL literal (nested lists, dates, non-string keys).
+    """
+    if not isinstance(obj, Mapping):
+        raise ValueError(f"a selector shorthand must be a map, not {type(obj).__name__}")
+    if not _IDENT.match(entity) or entity in _RESERVED:
+        raise ValueError(f"{entity!r} is not a CEL variable name")
+    clauses: list[str] = []
+    _clauses(obj, entity, True, clauses)
+    return " && ".join(clauses) if clauses else "true"
+
+
+def _clauses(obj: Mapping[str, Any], prefix: str, top: bool, out: list[str]) -> None:
+    for key in obj:
+        if not isinstance(key, str):
+            raise ValueError(f"selector shorthand keys must be strings, not {key!r}")
+    for key in sorted(obj):
+        value = obj[key]
+        field = f"{prefix}.{key}" if top and _IDENT.match(key) and key not in _RESERVED else f"{prefix}[{quote(key)}]"
+        if isinstance(value, Mapping):
+            _clauses(value, field, False, out)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, (Mapping, list, tuple)):
+                    raise ValueError(f"shorthand list for {key!r} may only hold scalars, not {item!r}")
+            out.append(f"{field} in [{', '.join(render(item) for item in value)}]")
+        else:
+            out.append(f"{field} == {render(value)}")
