@@ -20,12 +20,16 @@ from reconciler.cli import clock, options
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 2 changes, 3 only blocked, 1 error.")
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Only plan these release targets.")
 @click.option("--prune", is_flag=True, default=None, help="Plan uninstalls of targets that no longer exist.")
-def plan(directory, ref, state_url, at, fmt, out, detailed_exitcode, targets, prune) -> int:
+@click.option("--base", "base", default=None, metavar="REV", help="Show only what changes between the plan of REV "
+              "and this revision (a pull request's effect).")
+def plan(directory, ref, state_url, at, fmt, out, detailed_exitcode, targets, prune, base) -> int:
     """Show what a reconcile would do, and why (dry run)."""
     from reconciler.engine.planner import make_plan
     from reconciler.engine.session import open_session
 
     when = clock.parse_at(at)
+    if base is not None:
+        return _pr_plan(directory, ref, state_url, when, fmt, out, base, prune, detailed_exitcode)
     session = open_session(directory, ref, state_url, readonly=True)
     try:
         result = make_plan(session, clock.clock_for(when)(), only=targets or None, prune=prune)
@@ -44,6 +48,29 @@ def plan(directory, ref, state_url, at, fmt, out, detailed_exitcode, targets, pr
     else:
         click.echo(text)
     return result.plan.exit_code() if detailed_exitcode else 0
+
+
+def _pr_plan(directory, ref, state_url, when, fmt, out, base, prune, detailed_exitcode) -> int:
+    from reconciler.cli.views import prdiff as view
+    from reconciler.engine.prdiff import plan_diff
+    from reconciler.engine.session import open_session
+
+    session = open_session(directory, ref, state_url, readonly=True)
+    try:
+        diff = plan_diff(session, base, clock.clock_for(when)(), prune=prune)
+    finally:
+        session.close()
+    if fmt == "json":
+        text = json.dumps(diff.to_json(), indent=2)
+    elif fmt == "markdown":
+        text = view.markdown(diff)
+    else:
+        text = view.text(diff)
+    if out:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    click.echo(text)
+    return (2 if diff.entries else 0) if detailed_exitcode else 0
 
 
 def render(plan, fmt: str) -> str:
