@@ -40,7 +40,8 @@ class ApplyResult:
     @property
     def failed(self) -> list[str]:
         return [t for t, s in self.tasks.items() if s not in (statuses.DONE, statuses.TRIGGERED,
-                                                               statuses.IN_PROGRESS, statuses.VERIFYING)]
+                                                               statuses.IN_PROGRESS, statuses.VERIFYING,
+                                                               statuses.PENDING)]
 
 
 def new_task_id() -> str:
@@ -56,6 +57,7 @@ class Applier:
     max_parallel: int | None = None
     lock_timeout: float | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self, *, only: Iterable[str] | None = None, prune: bool | None = None) -> ApplyResult:
         store = self.session.store
@@ -71,7 +73,7 @@ class Applier:
         now = self.clock()
         store.record_seen([(v.deployment, v.tag) for vs in catalog.versions.values() for v in vs], now)
         runner = Runner(store, self.session.root, self.run_id, self.clock, self.hooks, catalog.config.taskTimeout,
-                        catalog.config.logLimit)
+                        catalog.config.logLimit, stop=self.stop)
         settled = self._settle_in_flight(runner)
         active = store.active_tasks()
         leftovers = {t.id: t for t in active if t.run_id and t.status in (statuses.PENDING, statuses.STARTED)}

@@ -9,10 +9,11 @@ target's new current state in the same transaction as its outcome.
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -61,12 +62,15 @@ class Runner:
     timeout: float
     log_limit: int
     sleep: Callable[[float], None] = time.sleep
+    stop: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM: hand work back
 
     def run(self, task: TaskRecord, *, resume: bool = False, retry: bool = False, mode: str = "dispatch") -> str:
         """Execute ``task``. ``mode``: dispatch (default), poll (asynchronous, in flight) or verify
         (a dead run left it verifying)."""
         store = self.store
         current = store.get_task(task.id)  # type: ignore[attr-defined]
+        if self.stop.is_set() and mode == "dispatch":
+            return statuses.PENDING  # not started; the next run picks it up
         if current.cancel_requested and mode == "dispatch" or current.status == statuses.CANCELED:
             return self._finish(current, statuses.CANCELED, "canceled before it started", "")
         if mode == "dispatch":
@@ -111,6 +115,8 @@ class Runner:
         last = [0.0, False]
 
         def check() -> bool:
+            if self.stop.is_set():
+                return True
             now = time.monotonic()
             if now - last[0] >= 1.0:
                 last[0] = now
@@ -123,6 +129,10 @@ class Runner:
         return check
 
     def _complete(self, task: TaskRecord, result: AgentResult, secrets: list[str]) -> str:
+        if self.stop.is_set() and result.status == statuses.CANCELED and not self._cancel_requested(task.id):
+            self.store.hand_back(task.id, self.clock(), "handed back: the reconciler was asked to stop")  # type: ignore
+            self.hooks.task_finished(task, statuses.PENDING, "handed back to the next run")
+            return statuses.PENDING
         message = jobs.scrub(result.message, secrets)
         log, cut = jobs.bound_log(jobs.scrub(result.log, secrets), self.log_limit)
         if result.status in ASYNC_STATUSES:
@@ -138,6 +148,9 @@ class Runner:
         if final in statuses.FAILURES:
             self._maybe_roll_back(task, final, message, failed_verification)
         return final
+
+    def _cancel_requested(self, task_id: str) -> bool:
+        return bool(self.store.get_task(task_id).cancel_requested)  # type: ignore[attr-defined]
 
     def _verify(self, task: TaskRecord, status: str, message: str, log: str, cut: int) -> tuple[str, str, bool]:
         spec = task.job.get("verification")

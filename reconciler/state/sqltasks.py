@@ -125,6 +125,15 @@ class TaskQueries:
                 started_at=row.started_at or at, finished_at=None))
             return number
 
+    def hand_back(self, task_id: str, at: datetime, message: str) -> None:
+        """Return a started task to pending (its attempt closed as interrupted) for the next run."""
+        with self._write() as conn:
+            conn.execute(sa.update(attempts).where(
+                self._ws(attempts), attempts.c.task_id == task_id, attempts.c.finished_at.is_(None),
+            ).values(status="interrupted", interrupted=True, finished_at=at, message=message))
+            conn.execute(sa.update(tasks).where(self._ws(tasks), tasks.c.id == task_id).values(
+                status=statuses.PENDING, message=message))
+
     def update_task(self, task_id: str, **values: Any) -> None:
         with self._write() as conn:
             conn.execute(sa.update(tasks).where(self._ws(tasks), tasks.c.id == task_id).values(**values))

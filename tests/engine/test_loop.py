@@ -1,0 +1,76 @@
+"""``reconciler run`` survives SIGTERM mid-task with no lost or duplicated record; ``watch`` re-plans."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from tests.conftest import ROOT
+from tests.engine.conftest import events
+
+
+def test_sigterm_hands_the_running_task_back(cli, ws):
+    root = ws(resources=2, config="{sleep: 20}")
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "run", "-C", str(root), "--interval", "1h",
+                             "--max-parallel", "1"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    deadline = time.monotonic() + 30
+    while not events(root):
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output
+    assert "Received SIGTERM" in output
+    tasks = json.loads(cli("history", "-C", root, "--format", "json").out)["tasks"]
+    assert sorted(t["status"] for t in tasks) == ["pending", "pending"], "nothing may be lost"
+    started = next(t for t in tasks if t["attempt"] == 1)
+    assert started["attempts"][0]["status"] == "interrupted"
+    (root / "app.yaml").write_text((root / "app.yaml").read_text().replace("sleep: 20", "sleep: 0"))
+    # The desired config changed, so the handed-back tasks are superseded, and new ones run.
+    assert cli("run", "-C", root, "--once").code == 0
+    tasks = json.loads(cli("history", "-C", root, "--format", "json").out)["tasks"]
+    assert sorted(t["status"] for t in tasks) == ["canceled", "canceled", "done", "done"]
+
+
+def test_sigterm_then_resume_with_the_same_task(cli, ws):
+    root = ws(resources=1, config="{sleep: 3}")
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "run", "-C", str(root), "--interval", "1h"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not events(root):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    (task,) = json.loads(cli("history", "-C", root, "--format", "json").out)["tasks"]
+    assert task["status"] == "pending"
+    assert cli("run", "-C", root, "--once").code == 0
+    (again,) = json.loads(cli("history", "-C", root, "--format", "json").out)["tasks"]
+    assert again["id"] == task["id"] and again["status"] == "done" and again["attempt"] == 2
+    assert again["retries"] == 0
+
+
+def test_watch_replans_on_changes(ws):
+    from reconciler.engine.watch import watch_loop
+
+    root = ws(resources=1)
+    lines: list[str] = []
+
+    def edits():
+        (root / "versions.yaml").write_text((root / "versions.yaml").read_text()
+                                            + '---\ntype: Version\ndeployment: app\ntag: v2\ncreatedAt: "2026-11-05T00:00:00Z"\n')
+        yield {("modified", str(root / "versions.yaml"))}
+        (root / "app.yaml").write_text("type: Deploymnt\n")
+        yield {("modified", str(root / "app.yaml"))}
+
+    assert watch_loop(str(root), None, False, 10, lines.append, changes=edits()) == 0
+    assert "plan: 1 targets with work; 1 changed since the last plan" in lines
+    assert "  app/prod/r1: install v1 → install v2" in lines
+    assert any("Unknown document type" in line for line in lines)
+    assert not (root / ".reconciler" / "state.db").exists(), "watch without --apply never writes state"
