@@ -10,6 +10,7 @@ moved on, it is closed as superseded and the new plan takes over. Nothing is rec
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import threading
@@ -25,7 +26,7 @@ from reconciler.engine.hooks import Hooks
 from reconciler.engine.identity import Actor
 from reconciler.engine.lease import Lease
 from reconciler.engine.planner import make_plan
-from reconciler.engine.session import Session
+from reconciler.engine.session import Session, templates
 from reconciler.models import statuses
 from reconciler.models.records import ReleaseRecord, TaskRecord
 from reconciler.planning.build import PlanResult
@@ -151,8 +152,15 @@ class Applier:
         if change.operation == "uninstall":
             state = self.session.store.target_states().get(str(change.key))
             previous = self.session.store.get_task(state.last_task_id).job if state else None
-        return make_task(change, self.actor, self.session.catalog.revision, now, self.run_id,
+        task = make_task(change, self.actor, self.session.catalog.revision, now, self.run_id,
                          self.session.catalog, new_task_id(), previous)
+        if change.release is not None and self.session.catalog.deployments[change.key.deployment].artifacts:
+            from reconciler.engine.artifacts import artifact_job_spec
+
+            spec = artifact_job_spec(self.session.catalog, change.release, templates(self.session))
+            task = dataclasses.replace(task, job={**task.job, "artifacts": spec},
+                                       artifacts={p: f["sha256"] for p, f in spec["files"].items()})
+        return task
 
 
 def make_task(change: Change, actor: Actor, revision: str, now: datetime, run_id: str, catalog,

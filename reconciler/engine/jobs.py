@@ -26,8 +26,13 @@ def build_job(task: TaskRecord, artifacts: dict[str, str] | None = None) -> tupl
     variables, config = materialize(spec, render_value, reveal)
     secrets = [str(variables[k]) for k in spec.get("secrets", {}) if variables.get(k)]
     context = spec.get("context", {})
+    if spec.get("artifacts"):
+        from reconciler.engine.artifacts import render_for_execution
+
+        artifacts = {**render_for_execution(spec, variables, config), **(artifacts or {})}
     release = {
         "id": task.release_id,
+        "revision": task.revision,
         "version": context.get("version", {"tag": task.version}),
         "environment": context.get("environment", {"name": task.environment}),
         "resource": context.get("resource", {"identifier": task.resource}),

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from reconciler.diagnostics import Diagnostic
-from reconciler.engine.session import Session, gather_facts
+from reconciler.engine.session import Session, gather_facts, templates
 from reconciler.errors import ConfigError
 from reconciler.planning.build import PlanResult, build_plan
 from reconciler.rendering.sandbox import render_value
@@ -22,6 +22,10 @@ def make_plan(session: Session, now: datetime, *, only: Iterable[str] | None = N
     result = build_plan(session.catalog, facts, render_value, only=only)
     if result.errors:
         raise ConfigError(template_diagnostics(session, result))
+    if any(d.artifacts for d in session.catalog.deployments.values()):
+        from reconciler.engine.artifacts import plan_artifacts, previous_from_state
+
+        plan_artifacts(session.catalog, result, templates(session), previous_from_state(session.store))
     return result
 
 

@@ -28,6 +28,7 @@ class Session:
     url: str
     root: Path = field(default_factory=Path)
     readonly: bool = False
+    _templates: dict[str, str] | None = field(default=None, repr=False)
 
     @property
     def catalog(self) -> Catalog:
@@ -68,6 +69,7 @@ def gather_facts(session: Session, now: datetime, *, exclude_tasks: set[str] = f
         releases=LazyReleases(store, {s.release_id for s in states.values()}),
         secret_digests=secret_digests(catalog, store.secret_key(create=not session.readonly)),  # type: ignore
         placement_fields=placement_fields(catalog),
+        template_digests=template_digests(session),
         prune=catalog.config.prune,
     )
 
@@ -130,6 +132,19 @@ def placement_fields(catalog: Catalog) -> dict[str, tuple[str, ...]]:
         cls = agents.get(agent.agent_type) if agent else None
         out[name] = tuple(getattr(cls, "placement_fields", ())) if cls else ()
     return out
+
+
+def templates(session: Session) -> dict[str, str]:
+    """Artifact templates of the workspace (``templatesDir``), read once per session."""
+    if session._templates is None:
+        from reconciler.engine.artifacts import load_templates
+
+        session._templates = load_templates(session.workspace.loaded.source, session.catalog.config.templatesDir)
+    return session._templates
+
+
+def template_digests(session: Session) -> dict[str, str]:
+    return {name: hashlib.sha256(text.encode()).hexdigest()[:16] for name, text in templates(session).items()}
 
 
 def is_resumable(task: TaskRecord) -> bool:

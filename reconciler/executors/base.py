@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+DEFAULT_POLL_SECONDS = 10.0
+
 
 class AgentConfig(BaseModel):
     """Base of agent config models. ``type`` is the agent type.
@@ -96,6 +98,8 @@ class Agent:
     Config: ClassVar[type[AgentConfig]] = AgentConfig
     asynchronous: ClassVar[bool] = False
     supports_read: ClassVar[bool] = False
+    # Config fields that say *where* a target runs (a namespace, a host); a change plans a recreate.
+    placement_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: AgentConfig):
         self.config = config
@@ -106,6 +110,10 @@ class Agent:
     def poll(self, job: Job, ctx: ExecContext) -> AgentResult:
         """Asynchronous agents: the current status of a dispatched job."""
         raise NotImplementedError(f"{self.type} agents are synchronous")
+
+    def poll_interval(self) -> float:
+        """Asynchronous agents: seconds the engine should leave between two polls of a task."""
+        return float(getattr(self.config, "pollInterval", DEFAULT_POLL_SECONDS))
 
     def cancel(self, job: Job, ctx: ExecContext) -> None:
         """Best effort: ask the external system to stop. Cancelling never undoes work."""

@@ -14,10 +14,12 @@ It never logs. Credentials come from environment variables through :func:`env_se
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import ssl
 import time
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -46,15 +48,15 @@ class HttpClient:
         all_headers = dict(headers or {})
         if token:
             all_headers["Authorization"] = f"{auth_scheme} {token}"
-        self._client = httpx.Client(base_url=base_url, headers=all_headers, timeout=timeout, verify=verify,
-                                    follow_redirects=True)
+        self._client = httpx.Client(base_url=base_url, headers=all_headers, timeout=timeout,
+                                    verify=_ssl_context(verify), follow_redirects=True)
         self._token = token
         self._token_env = token_env
         self._timeout = timeout
         self._tries = max(1, tries)
         self._backoff = BACKOFF_SECONDS if backoff is None else backoff
 
-    def __enter__(self) -> HttpClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -125,14 +127,21 @@ def server_message(response: httpx.Response, limit: int = 300) -> str:
         return response.text.strip()[:limit]
     if isinstance(body, dict):
         for key in ("message", "error"):
-            if isinstance(body.get(key), str):
-                return body[key][:limit]
+            text = body.get(key)
+            if isinstance(text, str):
+                return text[:limit]
         errors = body.get("errors")
         if isinstance(errors, list) and errors:
             first = errors[0]
             text = first.get("detail") or first.get("title") if isinstance(first, dict) else first
             return str(text)[:limit]
     return json.dumps(body)[:limit]
+
+
+@functools.lru_cache(maxsize=2)
+def _ssl_context(verify: bool) -> ssl.SSLContext:
+    """One TLS context per verify flag: building one loads the CA bundle, which takes ~25 ms."""
+    return httpx.create_ssl_context(verify=verify)
 
 
 def _transient(status: int) -> bool:

@@ -54,6 +54,10 @@ def _deployment_side(old: dict[str, Any], new: dict[str, Any]) -> str:
         reasons.append("deployment job config changed")
     if old.get("version") != new.get("version"):
         reasons.append("version config changed")
+    old_t, new_t = old.get("templates", {}), new.get("templates", {})
+    for name in sorted(set(old_t) | set(new_t)):
+        if old_t.get(name) != new_t.get(name):
+            reasons.append(f"artifact template {name} changed")
     old_vars, new_vars = old.get("variables", {}), new.get("variables", {})
     for key in sorted(set(old_vars) | set(new_vars)):
         a, b = old_vars.get(key), new_vars.get(key)

@@ -25,4 +25,5 @@ class Facts:
     releases: Mapping[str, ReleaseRecord] = field(default_factory=dict)
     secret_digests: Mapping[str, str] = field(default_factory=dict)
     placement_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    template_digests: Mapping[str, str] = field(default_factory=dict)  # artifact template path -> sha256
     prune: bool = False

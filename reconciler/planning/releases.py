@@ -121,7 +121,7 @@ def _matching_sets(catalog: Catalog, views: Mapping[str, Any]) -> list[Any]:
 
 def build_release(catalog: Catalog, key: TargetKey, version: Version, render: Render,
                   secret_digests: Mapping[str, str], placement_fields: tuple[str, ...] = (),
-                  created_at: str = "") -> Release:
+                  created_at: str = "", template_digests: Mapping[str, str] | None = None) -> Release:
     """The release of ``version`` on target ``key``. Raises TemplateError from ``render``."""
     dep = catalog.deployments[key.deployment]
     env = catalog.environments[(dep.system, key.environment)]
@@ -137,13 +137,19 @@ def build_release(catalog: Catalog, key: TargetKey, version: Version, render: Re
     config = render_tree(merged, render, context)
     secrets = {k: r.secret for k, r in resolved.items() if r.secret}
     inputs = _inputs(dep, agent, version, env, res, resolved, secret_digests)
+    if dep.artifacts:
+        inputs["templates"] = {a.template: (template_digests or {}).get(a.template or "", "")
+                               for a in dep.artifacts if a.template}
     placement = {"resource": key.resource, **{f: get_path(config, f) for f in (*placement_fields, *dep.placement)}}
     config_digest = digest(config)
     # The id covers what the job receives; resource and environment digests are kept in ``inputs``
     # only to explain a change, since they matter only through the rendered config and variables.
-    rid = digest({"target": str(key), "version": version.tag, "variables": shown, "config": config_digest,
-                  "deployment": inputs["deployment"], "version_inputs": inputs["version"],
-                  "secrets": {k: v.get("secret") for k, v in inputs["variables"].items() if "secret" in v}})
+    identity = {"target": str(key), "version": version.tag, "variables": shown, "config": config_digest,
+                "deployment": inputs["deployment"], "version_inputs": inputs["version"],
+                "secrets": {k: v.get("secret") for k, v in inputs["variables"].items() if "secret" in v}}
+    if dep.artifacts:  # artifacts render from the whole context, so everything it holds counts
+        identity.update(templates=inputs["templates"], resource=inputs["resource"], environment=inputs["environment"])
+    rid = digest(identity)
     base_context = {k: v for k, v in context.items() if k != "variables"}
     return Release(rid, key, version.tag, shown, config, config_digest, inputs, placement, secrets, merged,
                    base_context)

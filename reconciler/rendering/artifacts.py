@@ -108,12 +108,6 @@ def _normalise(text: str) -> str:
     return text + "\n" if text else ""
 
 
-def _compose_file(job: _Job) -> str:
-    text = job.render()
-    checks.compose_file(text, job.path)
-    return text
-
-
 def _compose_lock(job: _Job) -> str:
     spec = job.spec
     text = job.render() if spec.template else compose.lock_from_services(spec.services)
@@ -149,7 +143,7 @@ def _checked(check: Callable[[str, str], None]) -> Callable[[_Job], str]:
 
 
 RENDERERS: dict[str, Callable[[_Job], str]] = {
-    "compose-file": _compose_file,
+    "compose-file": _checked(checks.compose_file),
     "compose-lock": _compose_lock,
     "env-file": _env_file,
     "systemd-unit": _checked(checks.systemd_unit),

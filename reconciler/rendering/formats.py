@@ -1,17 +1,18 @@
-"""Small text formats: env-file quoting and lines.
+r"""Small text formats: env-file quoting and lines.
 
 The quoting targets the two readers our env files meet: docker compose (``env_file:`` and ``.env``,
-parsed by compose-go's dotenv) and systemd (``EnvironmentFile=``). Both read ``KEY=value`` lines;
-both accept a double-quoted value in which ``\\\\``, ``\\"`` and ``\\$`` stand for ``\\``, ``"``
-and ``$``, and in which a literal newline continues the value. So a value is written bare when it
-is made of plain characters only, and otherwise double-quoted with exactly those three escapes:
+parsed by compose-go's dotenv) and systemd (``EnvironmentFile=``). Both read ``KEY=value`` lines and
+agree on three forms, which ``env_quote`` picks in this order:
 
-- spaces, tabs, ``#`` (a comment in compose after a space), quotes, backticks → quoted;
-- ``$`` → ``\\$``, so compose never interpolates it and systemd keeps it;
-- newlines stay literal inside the quotes (``\\n`` would mean a newline to compose but two
-  characters to systemd);
-- an empty value is ``KEY=``.
+1. bare, when every character is plain (letters, digits and ``_./:@%+,=-``); empty is ``KEY=``;
+2. single quotes, when the value has no ``'`` and does not end in ``\``: both readers take the
+   text literally (no ``$`` interpolation in compose, no escapes), newlines included;
+3. double quotes otherwise, escaping ``\``, ``"`` and ``$`` as ``\\``, ``\"`` and ``\$``; newlines
+   stay literal inside the quotes (``\n`` would be a newline to compose but two characters to
+   systemd). compose-go mangles a double-quoted value that ends in ``"`` or ``\``; such values
+   (which also contain ``'``) are best passed another way.
 
+Anything with spaces, ``#`` (a comment in compose after a space), quotes or ``$`` is quoted.
 ``docker run --env-file`` is not a target: it takes every value literally, quotes included.
 This module is pure: text in, text out.
 """
@@ -47,6 +48,8 @@ def env_quote(value: Any) -> str:
         raise TemplateError("an env-file value cannot contain a NUL character")
     if _PLAIN.match(text):
         return text
+    if "'" not in text and not text.endswith("\\"):
+        return f"'{text}'"
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
     return f'"{escaped}"'
 

@@ -3,6 +3,10 @@
 The job goes to stdin as JSON; the main fields are also set as ``RECONCILER_*`` environment
 variables. Exit code 0 means done; anything else fails the task with the tail of stderr as the
 reason. The task id is stable across retries, so scripts can be idempotent.
+
+With ``stickerPath`` (relative to the working directory; templated like any config value) the agent
+writes the version sticker there after a successful run, removes it after a successful uninstall,
+and ``read_sticker`` reads it back for ``reconciler drift``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pydantic import Field, field_validator
 from reconciler.errors import TerminalError
 from reconciler.executors.base import Agent, AgentConfig, AgentResult, ExecContext, Job
 from reconciler.models.common import Duration
+from reconciler.rendering import sticker
 
 POLL_SECONDS = 0.2
 
@@ -31,6 +36,14 @@ class CommandConfig(AgentConfig):
     env: dict[str, str] = Field(default_factory=dict)
     cwd: str | None = None
     uninstallCommand: list[str] | None = None
+    stickerPath: str | None = Field(default=None, description="Where to write the version sticker (relative).")
+
+    @field_validator("stickerPath")
+    @classmethod
+    def _relative(cls, value: str | None) -> str | None:
+        if value is not None and (value.startswith("/") or ".." in value.split("/") or not value.strip()):
+            raise ValueError("stickerPath must be a relative path inside the working directory, without '..'")
+        return value
 
     @field_validator("command", mode="before")
     @classmethod
@@ -88,9 +101,38 @@ class CommandAgent(Agent):
         if outcome == "canceled":
             return AgentResult("canceled", "canceled while running; the process was stopped", log)
         if proc.returncode == 0:
+            self._sticker(job, ctx)
             return AgentResult("done", _last_line(out) or "command succeeded", log)
         tail = _tail(err or out)
         return AgentResult("failed", f"exit code {proc.returncode}: {tail}" if tail else f"exit code {proc.returncode}", log)
+
+    @property
+    def writes_sticker(self) -> bool:
+        return bool(self.config.stickerPath)  # type: ignore[attr-defined]
+
+    def read_sticker(self, job: Job, ctx: ExecContext) -> str | None:
+        """The sticker's text, or None when there is none (or no ``stickerPath``)."""
+        cfg: CommandConfig = self.config  # type: ignore[assignment]
+        if not cfg.stickerPath:
+            return None
+        path = ctx.workdir / cfg.stickerPath
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def _sticker(self, job: Job, ctx: ExecContext) -> None:
+        cfg: CommandConfig = self.config  # type: ignore[assignment]
+        if not cfg.stickerPath:
+            return
+        path = ctx.workdir / cfg.stickerPath
+        if job.operation == "uninstall":
+            path.unlink(missing_ok=True)
+            return
+        text = sticker.make_sticker(release_id=job.release_id, target=job.target, version=job.version,
+                                    task_id=job.task_id, revision=job.release.get("revision"),
+                                    artifacts=job.artifacts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
 
 
 @dataclass
