@@ -84,8 +84,25 @@ class Runner:
             task = current
         if mode == "verify":
             return self._complete(task, AgentResult(statuses.DONE, task.message), [])
+        if mode == "poll" and current.cancel_requested:
+            self._agent_call(task, lambda agent, job, ctx: agent.cancel(job, ctx))
+            return self._finish(task, statuses.CANCELED, "canceled while in flight; the agent was asked to stop", "")
         result, secrets = self._call_agent(task, poll=(mode == "poll"))
+        if result.outputs:
+            self.store.update_task(task.id, job={**task.job, "outputs": result.outputs})  # type: ignore
+            task = self.store.get_task(task.id)  # type: ignore[attr-defined]
         return self._complete(task, result, secrets)
+
+    def _agent_call(self, task: TaskRecord, call) -> AgentResult | None:
+        """Run ``call(agent, job, ctx)`` for a second-phase agent action; failures become a result."""
+        try:
+            job, _ = jobs.build_job(task)
+            agent = registry.create(job.config)
+            scratch = self.workdir / ".reconciler" / "work" / task.id
+            scratch.mkdir(parents=True, exist_ok=True)
+            return call(agent, job, ExecContext(self.workdir, scratch, self.timeout, self._cancel_check(task.id)))
+        except Exception as exc:  # noqa: BLE001 - reported on the task
+            return AgentResult(statuses.FAILED, f"{type(exc).__name__}: {exc}")
 
     def _call_agent(self, task: TaskRecord, poll: bool) -> tuple[AgentResult, list[str]]:
         secrets: list[str] = []
@@ -144,6 +161,13 @@ class Runner:
         if result.external_id:
             self.store.update_task(task.id, external_id=result.external_id)  # type: ignore[attr-defined]
         status, message, failed_verification = self._verify(task, status, message, log, cut)
+        outputs = task.job.get("outputs") or {}
+        if outputs and status in (statuses.DONE, statuses.FAILED):
+            second = self._agent_call(task, lambda a, j, c: a.finalize(j, c, outputs, status == statuses.DONE))
+            if second is not None:
+                message = f"{message}; {second.message}"
+                if second.status != statuses.DONE and status == statuses.DONE:
+                    status = statuses.FAILED
         final = self._finish(task, status, message, log, cut)
         if final in statuses.FAILURES:
             self._maybe_roll_back(task, final, message, failed_verification)

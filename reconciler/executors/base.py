@@ -117,3 +117,10 @@ class Agent:
 
     def cancel(self, job: Job, ctx: ExecContext) -> None:
         """Best effort: ask the external system to stop. Cancelling never undoes work."""
+
+    def finalize(self, job: Job, ctx: ExecContext, outputs: dict[str, Any], succeeded: bool) -> AgentResult | None:
+        """After verification: switch to what ``dispatch`` prepared (blue-green) or abandon it.
+
+        ``outputs`` are what ``dispatch`` returned. Agents without a second phase return None.
+        """
+        return None

@@ -81,6 +81,29 @@ class ComposeAgent(Agent):
             return _install_colour(cfg, job, ctx, place, project, directory)
 
 
+    def finalize(self, job: Job, ctx: ExecContext, outputs: dict, succeeded: bool) -> AgentResult | None:
+        """Blue-green: after verification, stop the old colour (switch) or the new one (abandon)."""
+        cfg: ComposeConfig = self.config  # type: ignore[assignment]
+        if not cfg.blueGreen or not outputs.get("colour"):
+            return None
+        directory = cfg.directory or f".reconciler/compose/{outputs['project'].rsplit('-', 1)[0]}"
+        if cfg.host is not None:
+            directory = ssh.remote_workdir(directory)
+        base = outputs["project"].rsplit("-", 1)[0]
+        with places.open_place(cfg.ssh_destination(ctx.workdir), directory, ctx.workdir) as place:
+            if succeeded:
+                old = outputs.get("previousColour")
+                if not old:
+                    return AgentResult("done", f"{outputs['project']} is live")
+                home = place.child(old)
+                steps = [(home, [cfg.docker, "compose", "-p", f"{base}-{old}", "-f", cfg.lockFile, "down"])]
+                return _run_steps(cfg, job, ctx, steps, f"switched to {outputs['project']}; {base}-{old} is down")
+            place.write({COLOUR_FILE: (outputs.get("previousColour") or "") + "\n"})
+            home = place.child(outputs["colour"])
+            steps = [(home, [cfg.docker, "compose", "-p", outputs["project"], "-f", cfg.lockFile, "down"])]
+            return _run_steps(cfg, job, ctx, steps, f"abandoned {outputs['project']}; the old colour stays live")
+
+
 def project_name(text: str) -> str:
     """A valid compose project name: lowercase letters, digits, '-' and '_', starting with a letter or digit."""
     name = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
