@@ -11,7 +11,7 @@ This is a purely computational module with no side effects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.models.entities import Version
@@ -115,13 +115,23 @@ def decide(index: PlanIndex, key: TargetKey, *, explain: bool = False) -> Decisi
                 decision.passed = verdicts
             if not explain:
                 return decision
-        elif decision.blocked is None and decision.version is None:
+        elif decision.version is None and _more_telling(first_bad, decision.blocked):
+            # Report the newest candidate that can still move (pending) over one denied for good.
+            if decision.blocked is not None:
+                note = f" ({decision.blocked_version} is denied: {decision.blocked.message})"
+                first_bad = replace(first_bad, message=first_bad.message + note)
             decision.blocked, decision.blocked_version = first_bad, version.tag
         if explain and version.tag == current and pin is None:
             break
     if decision.version is None and current is not None and pin is None:
         decision.version = catalog.version(key.deployment, current)
     return decision
+
+
+def _more_telling(new: Verdict, old: Verdict | None) -> bool:
+    if old is None:
+        return True
+    return old.status == "deny" and old.next_evaluation is None and new.status == "pending"
 
 
 def _not_candidate(version: Version, current: str | None, held: set[str]) -> str:

@@ -157,8 +157,10 @@ def run_argv(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float,
              stdin: bytes = b"") -> Completed:
     """Run ``argv`` as the command agent does: own process group, stopped on timeout or cancel.
 
-    For other agents that drive a local binary (docker, kubectl). ``OSError`` → TerminalError.
+    For other agents that drive a local binary (docker, kubectl); a relative program path resolves
+    against the desired-state directory, as the command agent's does. ``OSError`` → TerminalError.
     """
+    argv = [_resolve(argv[0], ctx.workdir), *argv[1:]]
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 cwd=cwd, env=env, start_new_session=True)

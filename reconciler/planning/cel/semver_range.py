@@ -109,8 +109,6 @@ def _partial(token: str, whole: str) -> _Partial:
         if part is None or part in "xX*":
             break
         numbers.append(int(part))
-    if pre and len(numbers) < 3:
-        raise ValueError(f"invalid semver range {whole!r}: pre-release needs a full version in {token!r}")
     return op or "", numbers, pre or "", build or ""
 
 

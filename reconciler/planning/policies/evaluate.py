@@ -21,7 +21,7 @@ RULES: dict[str, tuple[Callable[[Any, RuleContext], Verdict], tuple[str, ...], i
     "versionSelector": (selection.version_selector, selection.SELECTOR_SCOPE, 1),
     "deploymentWindow": (window.evaluate, window.SCOPE, 2),
     "versionCooldown": (cooldown.evaluate, cooldown.SCOPE, 2),
-    "gradualRollout": (rollout.evaluate, rollout.SCOPE, 2),
+    "gradualRollout": (rollout.evaluate, rollout.SCOPE, 4),  # after the rules its start time depends on
     "environmentProgression": (progression.evaluate, progression.SCOPE, 3),
     "deploymentDependency": (selection.deployment_dependency, selection.DEPENDENCY_SCOPE, 3),
 }

@@ -50,7 +50,7 @@ def start_time(ctx: RuleContext) -> datetime | Verdict:
             continue
         verdict = evaluate.run(ctx, _policy, _i, kind, rule)
         if not verdict.allowed:
-            return verdict
+            return pending(f"the rollout starts once {kind} allows it ({verdict.message})", verdict.next_evaluation)
         if verdict.satisfied_at is not None:
             start = max(start, verdict.satisfied_at)
     if ctx.current_version is not None:
