@@ -16,7 +16,8 @@ from typing import Any
 
 from git.objects.fun import tree_entries_from_data, tree_to_stream
 from gitdb.base import IStream
-from gitdb.typ import str_blob_type, str_tree_type
+from gitdb.db import LooseObjectDB
+from gitdb.typ import str_blob_type, str_commit_type, str_tree_type
 
 from reconciler.state import gitbranch_codec as codec
 
@@ -24,19 +25,24 @@ Path = tuple[str, ...]
 Entries = dict[str, tuple[int, bytes]]  # name -> (mode, binsha)
 TREE_MODE = 0o040000
 BLOB_MODE = 0o100644
-_CACHE_LIMIT = 50_000
+_CACHE_ENTRIES = 50_000
+_CACHE_BYTES = 64 * 1024 * 1024  # blobs kept in memory; tasks carry log tails, so bound by size
 
 
 class ObjectStore:
     """Cached reads and content-addressed writes against one repository's object database.
 
-    Not thread-safe (gitpython's ``cat-file`` pipe is shared): callers serialize access.
+    Reads go through gitpython's ``cat-file`` pipe (so packed objects are found); writes go
+    straight to loose objects in Python, with no process per object. Not thread-safe (the pipe
+    is shared): callers serialize access.
     """
 
     def __init__(self, odb: Any):
         self.odb = odb
+        self.loose = LooseObjectDB(odb.root_path())
         self._trees: dict[bytes, Entries] = {}
         self._blobs: dict[bytes, bytes] = {}
+        self._blob_bytes = 0
 
     def entries(self, tree: bytes | None) -> Entries:
         if tree is None:
@@ -52,7 +58,7 @@ class ObjectStore:
         found = self._blobs.get(sha)
         if found is None:
             found = self.odb.stream(sha).read()
-            self._remember(self._blobs, sha, found)
+            self._remember_blob(sha, found)
         return found
 
     def lookup(self, tree: bytes | None, path: Path) -> tuple[int, bytes] | None:
@@ -68,9 +74,18 @@ class ObjectStore:
         return entry
 
     def put_blob(self, data: bytes) -> bytes:
-        sha = self.odb.store(IStream(str_blob_type, len(data), BytesIO(data))).binsha
-        self._remember(self._blobs, sha, data)
+        sha = self._store(str_blob_type, data)
+        self._remember_blob(sha, data)
         return sha
+
+    def put_commit(self, tree: bytes, parents: list[str], identity: str, when: int, message: str) -> str:
+        """Write a commit object; ``identity`` is ``Name <email>``, ``when`` a Unix time (UTC)."""
+        lines = [f"tree {tree.hex()}", *(f"parent {p}" for p in parents),
+                 f"author {identity} {when} +0000", f"committer {identity} {when} +0000", "", message]
+        return self._store(str_commit_type, "\n".join(lines).encode()).hex()
+
+    def _store(self, kind: bytes, data: bytes) -> bytes:
+        return self.loose.store(IStream(kind, len(data), BytesIO(data))).binsha
 
     def write_tree(self, base: bytes | None, changes: dict[Path, bytes | None]) -> bytes | None:
         """The tree ``base`` with each path set to a blob id (or removed, for None); None if empty."""
@@ -98,14 +113,20 @@ class ObjectStore:
         ordered = sorted(entries.items(), key=lambda e: e[0] + ("/" if S_ISDIR(e[1][0]) else ""))
         buffer = BytesIO()
         tree_to_stream([(sha, mode, name) for name, (mode, sha) in ordered], buffer.write)
-        data = buffer.getvalue()
-        sha = self.odb.store(IStream(str_tree_type, len(data), BytesIO(data))).binsha
+        sha = self._store(str_tree_type, buffer.getvalue())
         self._remember(self._trees, sha, dict(entries))
         return sha
 
+    def _remember_blob(self, sha: bytes, data: bytes) -> None:
+        if self._blob_bytes + len(data) > _CACHE_BYTES or len(self._blobs) >= _CACHE_ENTRIES:
+            self._blobs.clear()
+            self._blob_bytes = 0
+        self._blobs[sha] = data
+        self._blob_bytes += len(data)
+
     @staticmethod
     def _remember(cache: dict[bytes, Any], key: bytes, value: Any) -> None:
-        if len(cache) >= _CACHE_LIMIT:
+        if len(cache) >= _CACHE_ENTRIES:
             cache.clear()
         cache[key] = value
 

@@ -5,12 +5,13 @@ Where the tip lives: with a remote (``origin`` when the repository has one, or t
 it; without one, the local branch ``refs/heads/NAME`` is the truth. The user's HEAD, index and
 work tree are never touched.
 
-How a write works (optimistic concurrency): evaluate the change against the known tip, build the
-new tree and commit in the object database, then compare-and-swap the branch: a push with
-``--force-with-lease=NAME:<tip>`` to the remote, or ``git update-ref NAME <new> <tip>`` locally.
-If another writer moved the branch first, fetch the new tip and replay the change on it. A write
-that changes nothing is confirmed against a fresh tip before its answer is trusted. Writers in
-one clone also queue on a file lock in the Git directory, so they never race each other.
+How a write works (optimistic concurrency): read the remote tip (``ls-remote``; fetch only if it
+moved), evaluate the change on it, build the new tree and commit in the object database, then
+compare-and-swap the branch: a push with ``--force-with-lease=NAME:<tip>`` to the remote, or
+``git update-ref NAME <new> <tip>`` locally. If another writer moved the branch first, the push
+is rejected and the change is replayed on the new tip; after two rejections the writer queues
+for a fair turn (``gitbranch_turns``). Writers in one clone also queue on a file lock in the Git
+directory, so they never race each other. Reads fetch first, too.
 """
 
 from __future__ import annotations
@@ -22,16 +23,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 import git
-from git.objects import Commit, Tree
 from git.refs.symbolic import SymbolicReference
 
 from reconciler.errors import StateError, UsageError
-from reconciler.state.gitbranch_objects import TREE_MODE, ObjectStore, Snapshot, Transaction
+from reconciler.state.gitbranch_objects import ObjectStore, Snapshot, Transaction
+from reconciler.state.gitbranch_turns import Ticket, Turns
 
 try:
     import fcntl
@@ -40,8 +40,8 @@ except ImportError:  # pragma: no cover - Windows: in-process locking only
 
 T = TypeVar("T")
 ZERO = "0" * 40
-MAX_ATTEMPTS = 80
-AUTHOR = git.Actor("reconciler", "reconciler@users.noreply.reconciler.dev")
+WRITE_TIMEOUT = 120.0
+AUTHOR = "reconciler <reconciler@users.noreply.reconciler.dev>"
 _RETRYABLE = ("[rejected]", "[remote rejected]", "stale info", "fetch first", "non-fast-forward",
               "cannot lock ref", "failed to update ref", "failed to lock", "incorrect old value")
 
@@ -66,12 +66,15 @@ class Branch:
         _check_name(self.repo, self.name)
         names = {r.name for r in self.repo.remotes}
         if explicit and explicit not in names:
-            raise StateError(f"state URL {url!r} names remote {explicit!r}, but {self.location} has no such remote")
+            raise StateError(f"state URL {url!r} names remote {explicit!r}, "
+                             f"but {self.location} has no such remote")
         self.remote = explicit or ("origin" if "origin" in names else None)
         self.ref = f"refs/remotes/{self.remote}/{self.name}" if self.remote else f"refs/heads/{self.name}"
+        self.turns = Turns(self.repo.git, self.remote, self.name) if self.remote else None
         self.objects = ObjectStore(self.repo.odb)
         self.mutex = threading.RLock()
         self.last_write_seconds = 0.0
+        self.replays = 0  # writes replayed because another writer moved the branch first
 
     @property
     def location(self) -> str:
@@ -104,29 +107,32 @@ class Branch:
 
     def _sync(self) -> str | None:
         """The newest tip: the local ref, refreshed from the remote when there is one."""
-        if self.remote is None:
+        if self.turns is None:
             return self._local_tip()
         with self._file_lock():
-            return self._refresh()
+            return self._catch_up(self._survey()[0])
 
-    def _refresh(self) -> str | None:
-        """Fetch the remote tip into ``self.ref`` if it moved (caller holds the file lock)."""
-        if self.remote is None:
-            return self._local_tip()
-        remote_tip = self._ls_remote()
+    def _survey(self) -> tuple[str | None, list[Ticket]]:
+        assert self.turns is not None
+        try:
+            return self.turns.survey()
+        except git.GitCommandError as exc:
+            raise StateError(f"cannot reach the remote of {self.describe()}: {_tail(exc.stderr)}") from exc
+
+    def _catch_up(self, remote_tip: str | None) -> str | None:
+        """Make ``self.ref`` the remote's tip, fetching it if needed (caller holds the file lock)."""
         local = self._local_tip()
+        if remote_tip == local:
+            return local
         if remote_tip is None:
-            if local is not None:
-                self.repo.git.update_ref("-d", self.ref)
+            self.repo.git.update_ref("-d", self.ref)
             return None
-        if remote_tip != local:
-            self._git("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", self.remote,
-                      f"+refs/heads/{self.name}:{self.ref}")
+        try:
+            self.repo.git.fetch("--quiet", "--no-tags", "--no-write-fetch-head", self.remote,
+                                f"+refs/heads/{self.name}:{self.ref}")
+        except git.GitCommandError as exc:
+            raise StateError(f"cannot fetch state from {self.describe()}: {_tail(exc.stderr)}") from exc
         return self._local_tip()
-
-    def _ls_remote(self) -> str | None:
-        out = self._git("ls-remote", self.remote, f"refs/heads/{self.name}")
-        return out.split()[0] if out.strip() else None
 
     # -- writing --------------------------------------------------------------------------------
     def write(self, prefix: tuple[str, ...], mutate: Callable[[Transaction], T], message: str) -> T:
@@ -138,25 +144,47 @@ class Branch:
             raise StateError(f"the state at {self.describe()} was opened read-only; refusing to write")
         started = time.perf_counter()
         with self.mutex, self._file_lock():
-            base = self._local_tip()
-            confirmed = self.remote is None  # is ``base`` known to be the newest tip?
-            for attempt in range(MAX_ATTEMPTS):
-                tx = Transaction(self._snapshot(base, prefix))
-                result = mutate(tx)
-                tree = self._new_tree(tx)
-                if tree is None:
-                    if confirmed:
-                        return result
-                elif self._publish(self._commit(tree, base, message), base):
-                    self.last_write_seconds = time.perf_counter() - started
-                    return result
-                else:
-                    time.sleep(random.uniform(0, 0.01 * min(attempt + 1, 20)))
-                base, confirmed = self._refresh(), True
-        raise StateError(f"gave up writing to {self.describe()} after {MAX_ATTEMPTS} conflicting attempts")
+            try:
+                result = self._write_locked(prefix, mutate, message)
+            finally:
+                if self.turns is not None:
+                    self.turns.leave()
+        self.last_write_seconds = time.perf_counter() - started
+        return result
+
+    def _write_locked(self, prefix: tuple[str, ...], mutate: Callable[[Transaction], T], message: str) -> T:
+        deadline = time.monotonic() + WRITE_TIMEOUT
+        rejections = 0
+        while True:
+            base = self._await_turn(deadline)
+            tx = Transaction(self._snapshot(base, prefix))
+            result = mutate(tx)
+            tree = self._new_tree(tx)
+            if tree is None or self._publish(self._commit(tree, base, message), base):
+                return result
+            rejections += 1
+            self.replays += 1
+            if time.monotonic() > deadline:
+                raise StateError(f"gave up writing to {self.describe()}: {rejections} pushes were rejected "
+                                 f"in {WRITE_TIMEOUT:g}s because other writers kept moving the branch")
+            if rejections >= 2 and base is not None and self.turns is not None:
+                self.turns.take(base)
+            time.sleep(random.uniform(0, 0.01))
+
+    def _await_turn(self, deadline: float) -> str | None:
+        """The newest tip, once no older ticket is queued (or the deadline is near)."""
+        if self.turns is None:
+            return self._local_tip()
+        while True:
+            tip, tickets = self._survey()
+            if not self.turns.must_wait(tickets) or time.monotonic() > deadline - WRITE_TIMEOUT / 4:
+                return self._catch_up(tip)
+            time.sleep(random.uniform(0.005, 0.03))
 
     def _new_tree(self, tx: Transaction) -> bytes | None:
         """The root tree with the transaction applied, or None when nothing changes."""
+        if not tx.changes:
+            return None
         changes = {tx.prefix + path: None if data is None else self.objects.put_blob(data)
                    for path, data in tx.changes.items()}
         if not self.objects.entries(tx.tree).get("README.md"):
@@ -165,13 +193,8 @@ class Branch:
         return None if tree == tx.tree else tree
 
     def _commit(self, tree: bytes, parent: str | None, message: str) -> str:
-        parents = [self.repo.commit(parent)] if parent else []
         body = f"{message}\n\nby {_whoami()}\n"
-        now = datetime.now(UTC)
-        commit = Commit.create_from_tree(self.repo, Tree(self.repo, tree, TREE_MODE, ""), body, parents,
-                                         head=False, author=AUTHOR, committer=AUTHOR,
-                                         author_date=now, commit_date=now)
-        return commit.hexsha
+        return self.objects.put_commit(tree, [parent] if parent else [], AUTHOR, int(time.time()), body)
 
     def _publish(self, commit: str, base: str | None) -> bool:
         """Compare-and-swap the branch from ``base`` to ``commit``; False when someone moved it."""
@@ -179,7 +202,7 @@ class Branch:
             if self.remote is None:
                 self.repo.git.update_ref("-m", "reconciler state", self.ref, commit, base or ZERO)
                 return True
-            self.repo.git.push("--porcelain", "--quiet", "--no-verify",
+            self.repo.git.push("--quiet", "--no-verify",
                                f"--force-with-lease=refs/heads/{self.name}:{base or ''}",
                                self.remote, f"{commit}:refs/heads/{self.name}")
         except git.GitCommandError as exc:
@@ -189,12 +212,6 @@ class Branch:
             raise StateError(f"cannot publish state to {self.describe()}: {_tail(exc.stderr)}") from exc
         self.repo.git.update_ref(self.ref, commit)
         return True
-
-    def _git(self, *args: str) -> str:
-        try:
-            return getattr(self.repo.git, args[0].replace("-", "_"))(*args[1:])
-        except git.GitCommandError as exc:
-            raise StateError(f"git {args[0]} failed for {self.describe()}: {_tail(exc.stderr)}") from exc
 
     @contextmanager
     def _file_lock(self) -> Iterator[None]:
@@ -215,7 +232,8 @@ def _open_repo(root: Path) -> git.Repo:
     try:
         return git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise StateError(f"the git+branch: state backend needs a Git repository, and {root} is not in one") from exc
+        raise StateError(f"the git+branch: state backend needs a Git repository, "
+                         f"and {root} is not in one") from exc
 
 
 def _check_name(repo: git.Repo, name: str) -> None:

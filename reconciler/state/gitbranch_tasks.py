@@ -109,7 +109,8 @@ class GitTaskQueries:
         start = (max(page, 1) - 1) * per_page
         return rows[start:start + per_page], len(rows)
 
-    def start_attempt(self, task_id: str, run_id: str, at: datetime, *, interrupted_previous: bool = False) -> int:
+    def start_attempt(self, task_id: str, run_id: str, at: datetime, *,
+                      interrupted_previous: bool = False) -> int:
         """Mark the task started under a new attempt number and return that number.
 
         With ``interrupted_previous`` the previous attempt (cut off by a dead reconciler) is closed
@@ -149,8 +150,8 @@ class GitTaskQueries:
         self._write(f"Update task {task_id}: {', '.join(sorted(values))}", mutate)
 
     def finish_task(self, task_id: str, *, status: str, message: str, at: datetime, log: str | None = None,
-                    log_truncated: int = 0, new_state: TargetState | None = None, clear_state: str | None = None,
-                    extra: dict[str, Any] | None = None) -> None:
+                    log_truncated: int = 0, new_state: TargetState | None = None,
+                    clear_state: str | None = None, extra: dict[str, Any] | None = None) -> None:
         """Close a task and, in the same commit, record or clear its target's current state."""
         values: dict[str, Any] = {"status": status, "message": message, "finished_at": at, **(extra or {})}
         if log is not None:
