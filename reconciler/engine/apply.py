@@ -45,6 +45,15 @@ class ApplyResult:
                                                                statuses.PENDING)]
 
 
+def ignore_scratch(root) -> None:
+    """Agents write scratch files under ``.reconciler/``; keep that folder out of Git on every backend."""
+    folder = root / ".reconciler"
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# reconciler's recorded state and scratch files; never commit them\n*\n")
+
+
 def new_task_id() -> str:
     return uuid.uuid4().hex[:16]
 
@@ -71,6 +80,7 @@ class Applier:
 
     def _locked(self, only, prune) -> ApplyResult:
         store, catalog = self.session.store, self.session.catalog
+        ignore_scratch(self.session.root)
         now = self.clock()
         store.record_seen([(v.deployment, v.tag) for vs in catalog.versions.values() for v in vs], now)
         runner = Runner(store, self.session.root, self.run_id, self.clock, self.hooks, catalog.config.taskTimeout,

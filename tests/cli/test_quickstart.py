@@ -135,3 +135,19 @@ def test_plan_json_matches_the_published_schema(cli, quickstart):
     for doc in (plan_json(cli, quickstart), plan_json(cli, quickstart, "--prune")):
         errors = sorted(validator.iter_errors(doc), key=str)
         assert errors == []
+
+
+def test_approve_in_git_writes_a_reviewed_approval_document(cli, quickstart):
+    result = cli("approve", "-C", quickstart, *PROD, "--actor", "alice", "--reason", "release review", "--git",
+                 "--commit", "-m", "Approve api v1.2.3 for production")
+    assert result.code == 0, result.err
+    assert "approvals.yaml" in result.out
+    text = (quickstart / "approvals.yaml").read_text()
+    assert "type: Approval" in text and "approvedBy: alice" in text
+    assert git(quickstart, "log", "-1", "--format=%an %s").strip() == "alice Approve api v1.2.3 for production"
+    plan = plan_json(cli, quickstart)
+    assert plan["summary"]["install"] == 3 and plan["blocked"] == []
+    prod = [c for c in plan["changes"] if c["environment"] == "production"]
+    assert all("approved in production by alice" in c["reason"] for c in prod)
+    bad = cli("approve", "-C", quickstart, *PROD, "--commit")
+    assert bad.code == 2 and "need --git" in bad.err
