@@ -113,7 +113,7 @@ def call(function: Callable[..., Any], name: str, *args: Any) -> Any:
         return function(*args)
     except CelEvalError:
         raise
-    except Exception as exc:  # noqa: BLE001 - report any failure as an evaluation error
+    except Exception as exc:
         raise CelEvalError(f"function '{name}' failed: {exc}") from exc
 
 

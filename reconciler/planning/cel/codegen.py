@@ -6,8 +6,7 @@
 (any exception). ``ABSORB`` code is the same except that ``&&``/``||``/``all``/``exists`` evaluate
 each operand separately so errors can be absorbed (``false && <error>`` is false). ``PRECISE``
 code absorbs errors too and raises CelEvalError with CEL messages (helpers instead of native
-subscripts). Programs run FAST, and only when it raises, ABSORB (if the expression can absorb
-errors), then PRECISE (to report the error).
+subscripts). emit.py combines the modes into a program's ``evaluate`` and ``matches``.
 
 Generated names: ``v_<name>`` CEL variables, ``_t<n>`` temporaries, ``_k<n>`` hoisted constants,
 other ``_name``\\ s runtime helpers (see program.py). Calls and macros live in calls.py.
@@ -20,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
 from reconciler.planning.cel import calls
-from reconciler.planning.cel.calls import ABSORB, FAST, PRECISE
+from reconciler.planning.cel.calls import FAST, PRECISE
 from reconciler.planning.cel.parser import Node
 from reconciler.planning.cel.values import TYPE_NAMES, TYPES, CelSyntaxError, Uint
 

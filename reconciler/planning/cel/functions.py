@@ -17,7 +17,14 @@ from reconciler.planning.cel import semver_range
 from reconciler.planning.cel.runtime import INT_MAX, INT_MIN, UINT_MAX
 from reconciler.planning.cel.timefns import format_duration, format_timestamp
 from reconciler.planning.cel.values import (
-    DURATION, TIMESTAMP, CelEvalError, Uint, describe, no_overload, type_name, type_of,
+    DURATION,
+    TIMESTAMP,
+    CelEvalError,
+    Uint,
+    describe,
+    no_overload,
+    type_name,
+    type_of,
 )
 
 _LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -162,11 +169,11 @@ def to_string(value: Any) -> str:
 
 def format_double(value: float) -> str:
     """Go's ``%g`` (shortest representation), which cel-go uses: 1.0 → "1", 1e6 → "1e+06"."""
-    if value != value:
+    if math.isnan(value):
         return "NaN"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
-    sign, digits, exponent = Decimal(repr(abs(value))).normalize().as_tuple()
+    _, digits, exponent = Decimal(repr(abs(value))).normalize().as_tuple()
     text_digits = "".join(map(str, digits)) or "0"
     point = len(text_digits) + int(exponent)  # position of the decimal point
     negative = "-" if math.copysign(1.0, value) < 0 else ""

@@ -125,7 +125,7 @@ def render(value: Any) -> str:
             raise ValueError(f"{value!r} has no CEL literal")
         text = repr(float(value))
         return text if "." in text or "e" in text else text + ".0"
-    raise ValueError(f"{type(value).__name__} value {value!r} has no CEL literal")
+    raise TypeError(f"{type(value).__name__} value {value!r} has no CEL literal")
 
 
 _IDENT = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*\Z")
@@ -141,10 +141,11 @@ def shorthand_to_cel(obj: Mapping[str, Any], entity: str) -> str:
     ``resource.kind == "KubernetesCluster" && resource.metadata["region"] == "us-east-1"``.
     Top-level keys become field selections (index syntax if not identifiers), nested maps become
     ``["key"]`` lookups, lists mean "one of" (``in [...]``); an empty map matches everything.
-    Raises ValueError for values with no CEL literal (nested lists, dates, non-string keys).
+    Raises TypeError for values with no CEL literal (nested lists, dates, non-string keys) and
+    ValueError for non-finite floats or a bad entity name.
     """
     if not isinstance(obj, Mapping):
-        raise ValueError(f"a selector shorthand must be a map, not {type(obj).__name__}")
+        raise TypeError(f"a selector shorthand must be a map, not {type(obj).__name__}")
     if not _IDENT.match(entity) or entity in _RESERVED:
         raise ValueError(f"{entity!r} is not a CEL variable name")
     clauses: list[str] = []
@@ -155,7 +156,7 @@ def shorthand_to_cel(obj: Mapping[str, Any], entity: str) -> str:
 def _clauses(obj: Mapping[str, Any], prefix: str, top: bool, out: list[str]) -> None:
     for key in obj:
         if not isinstance(key, str):
-            raise ValueError(f"selector shorthand keys must be strings, not {key!r}")
+            raise TypeError(f"selector shorthand keys must be strings, not {key!r}")
     for key in sorted(obj):
         value = obj[key]
         field = f"{prefix}.{key}" if top and _IDENT.match(key) and key not in _RESERVED else f"{prefix}[{quote(key)}]"
@@ -164,7 +165,7 @@ def _clauses(obj: Mapping[str, Any], prefix: str, top: bool, out: list[str]) -> 
         elif isinstance(value, (list, tuple)):
             for item in value:
                 if isinstance(item, (Mapping, list, tuple)):
-                    raise ValueError(f"shorthand list for {key!r} may only hold scalars, not {item!r}")
+                    raise TypeError(f"shorthand list for {key!r} may only hold scalars, not {item!r}")
             out.append(f"{field} in [{', '.join(render(item) for item in value)}]")
         else:
             out.append(f"{field} == {render(value)}")

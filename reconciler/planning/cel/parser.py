@@ -7,7 +7,7 @@ string/bytes/number literals, and translation of lark's errors into ``CelSyntaxE
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -42,8 +42,9 @@ class _Fail(Exception):
         self.offset, self.what, self.hint = offset, what, hint
 
 
-def _pos(item: Any) -> int:
-    return item.pos if isinstance(item, Node) else item.start_pos
+def _at(tok: lark.Token) -> int:
+    """A token's 0-based offset (lark types it as optional; the LALR lexer always sets it)."""
+    return tok.start_pos or 0
 
 
 class _Builder(lark.Transformer):
@@ -59,41 +60,41 @@ class _Builder(lark.Transformer):
         return Node("and", c[0].pos, (c[0], c[1]))
 
     def binop(self, c: list[Any]) -> Node:
-        return Node("binop", c[1].start_pos, (str(c[1]), c[0], c[2]))
+        return Node("binop", _at(c[1]), (str(c[1]), c[0], c[2]))
 
     def not_(self, c: list[Any]) -> Node:
-        return Node("not", c[0].start_pos, (c[1],))
+        return Node("not", _at(c[0]), (c[1],))
 
     def neg(self, c: list[Any]) -> Node:
         operand = c[1]
         if operand.kind == "lit" and type(operand.args[0]) in (int, float):  # fold -1, -2.5
-            return Node("lit", c[0].start_pos, (-operand.args[0],))
-        return Node("neg", c[0].start_pos, (operand,))
+            return Node("lit", _at(c[0]), (-operand.args[0],))
+        return Node("neg", _at(c[0]), (operand,))
 
     def select(self, c: list[Any]) -> Node:
-        return Node("select", c[1].start_pos, (c[0], str(c[1])))
+        return Node("select", _at(c[1]), (c[0], str(c[1])))
 
     def method(self, c: list[Any]) -> Node:
-        return Node("method", c[1].start_pos, (c[0], str(c[1]), tuple(c[2] or ())))
+        return Node("method", _at(c[1]), (c[0], str(c[1]), tuple(c[2] or ())))
 
     def index(self, c: list[Any]) -> Node:
         return Node("index", c[1].pos, (c[0], c[1]))
 
     def message(self, c: list[Any]) -> Node:
-        raise _Fail(c[1].start_pos, "message construction is not supported")
+        raise _Fail(_at(c[1]), "message construction is not supported")
 
     def ident(self, c: list[Any]) -> Node:
-        return Node("ident", c[0].start_pos, (self._name(c[0]),))
+        return Node("ident", _at(c[0]), (self._name(c[0]),))
 
     def call(self, c: list[Any]) -> Node:
-        return Node("call", c[0].start_pos, (self._name(c[0]), tuple(c[1] or ())))
+        return Node("call", _at(c[0]), (self._name(c[0]), tuple(c[1] or ())))
 
     def list_(self, c: list[Any]) -> Node:
-        return Node("list", c[0].start_pos, (tuple(c[1] or ()),))
+        return Node("list", _at(c[0]), (tuple(c[1] or ()),))
 
     def map_(self, c: list[Any]) -> Node:
         flat = c[1] or []
-        return Node("map", c[0].start_pos, (tuple(zip(flat[::2], flat[1::2])),))
+        return Node("map", _at(c[0]), (tuple(zip(flat[::2], flat[1::2])),))
 
     def exprlist(self, c: list[Any]) -> list[Any]:
         return c
@@ -102,12 +103,12 @@ class _Builder(lark.Transformer):
 
     def literal(self, c: list[Any]) -> Node:
         tok = c[0]
-        return Node("lit", tok.start_pos, (_literal_value(tok),))
+        return Node("lit", _at(tok), (_literal_value(tok),))
 
     @staticmethod
     def _name(tok: lark.Token) -> str:
         if tok in RESERVED:
-            raise _Fail(tok.start_pos, f"reserved word '{tok}' cannot be used as a name")
+            raise _Fail(_at(tok), f"reserved word '{tok}' cannot be used as a name")
         return str(tok)
 
 
@@ -118,7 +119,7 @@ def _literal_value(tok: lark.Token) -> Any:
     if kind == "UINT":
         value = int(text[:-1], 16) if text[:2] == "0x" else int(text[:-1])
         if value >= 2**64:
-            raise _Fail(tok.start_pos, f"uint literal {text} is out of range")
+            raise _Fail(_at(tok), f"uint literal {text} is out of range")
         return Uint(value)
     if kind == "FLOAT":
         return float(text)
@@ -126,7 +127,7 @@ def _literal_value(tok: lark.Token) -> Any:
         try:
             return decode_string(text)
         except LiteralError as exc:
-            raise _Fail(tok.start_pos + exc.offset, exc.message) from None
+            raise _Fail(_at(tok) + exc.offset, exc.message) from None
     return {"TRUE": True, "FALSE": False, "NULL": None}[kind]
 
 
@@ -145,7 +146,7 @@ def _parser() -> lark.Lark:
 def parse(expression: str) -> Node:
     """Parse ``expression``; raises CelSyntaxError with the column of the problem."""
     try:
-        return _parser().parse(expression)
+        return cast(Node, _parser().parse(expression))
     except _Fail as exc:
         raise CelSyntaxError.at(expression, exc.offset, exc.what, exc.hint) from None
     except UnexpectedInput as exc:
@@ -167,9 +168,9 @@ def _describe(expression: str, exc: UnexpectedInput) -> CelSyntaxError:
         if tok.type == "$END":
             return CelSyntaxError.at(expression, len(expression.rstrip()), "unexpected end of expression", expected)
         shown = str(tok) if len(tok) <= 24 else str(tok)[:21] + "..."
-        return CelSyntaxError.at(expression, tok.start_pos, f"unexpected token {shown!r}", expected)
+        return CelSyntaxError.at(expression, _at(tok), f"unexpected token {shown!r}", expected)
     if isinstance(exc, UnexpectedCharacters):
-        offset = exc.pos_in_stream
+        offset = exc.pos_in_stream or 0
         char = expression[offset]
         if char in "\"'":
             return CelSyntaxError.at(expression, offset, "unterminated string literal")

@@ -82,7 +82,7 @@ _CACHE: dict[tuple[Any, ...], Program] = {}
 
 
 def compile(expression: str, *, allowed: Iterable[str] = DEFAULT_ALLOWED,
-            functions: Mapping[str, Callable[..., Any]] | None = None) -> Program:  # noqa: A001
+            functions: Mapping[str, Callable[..., Any]] | None = None) -> Program:
     """Compile ``expression`` once into a Program; raises CelSyntaxError for bad syntax, unknown
     variables (not in ``allowed``) or functions, and malformed literal regexes or semver ranges.
     ``functions`` adds global functions ``name(args…)`` called with the evaluated arguments."""

@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from reconciler.planning.cel.values import (
-    DURATION, TIMESTAMP, CelEvalError, Uint, as_utc, describe, no_overload, type_name,
+    DURATION,
+    TIMESTAMP,
+    CelEvalError,
+    Uint,
+    as_utc,
+    no_overload,
+    type_name,
 )
 
 INT_MIN, INT_MAX, UINT_MAX = -(2**63), 2**63 - 1, 2**64 - 1
@@ -160,7 +166,7 @@ def div(a: Any, b: Any) -> Any:
         return int64(-quotient if (a < 0) != (b < 0) else quotient) if ta == "int" else Uint(quotient)
     if ta == tb == "double":
         if b == 0.0:  # IEEE 754: ±inf, or NaN for 0/0 and NaN/0
-            return math.nan if a == 0.0 or a != a else math.copysign(math.inf, a) * math.copysign(1.0, b)
+            return math.nan if a == 0.0 or math.isnan(a) else math.copysign(math.inf, a) * math.copysign(1.0, b)
         return a / b
     raise no_overload("/", a, b)
 

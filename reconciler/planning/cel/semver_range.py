@@ -76,9 +76,10 @@ def parse_version(text: str) -> semver.Version | None:
 
 
 def parse_range(text: str) -> Range:
-    """Parse an npm-style range; raises ValueError naming the offending part."""
+    """Parse an npm-style range; raises ValueError naming the offending part (TypeError if
+    ``text`` is not a string)."""
     if not isinstance(text, str):
-        raise ValueError(f"a semver range must be a string, not {type(text).__name__}")
+        raise TypeError(f"a semver range must be a string, not {type(text).__name__}")
     alternatives = tuple(_alternative(part.strip(), text) for part in text.split("||"))
     return Range(text, alternatives)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.planning.cel.values import DURATION, TIMESTAMP, CelEvalError, as_utc, no_overload, type_name
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))\Z")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
@@ -55,27 +55,31 @@ def duration(value: Any) -> dt.timedelta:
         return value
     if kind != "string":
         raise no_overload("duration", value)
-    text, sign = value, 1
-    if text[:1] in "+-":
-        sign, text = (-1 if text[0] == "-" else 1), text[1:]
-    if text == "0":
-        return dt.timedelta(0)
+    nanos = _duration_nanos(value)
+    if nanos is None:
+        raise CelEvalError(f"invalid duration {value!r}: expected e.g. 1h30m, 90s or 250ms")
+    try:
+        return dt.timedelta(microseconds=int(nanos / 1000))
+    except OverflowError:
+        raise CelEvalError(f"duration {value!r} out of range") from None
+
+
+def _duration_nanos(text: str) -> Decimal | None:
+    sign = -1 if text[:1] == "-" else 1
+    body = text[1:] if text[:1] in "+-" else text
+    if body == "0":
+        return Decimal(0)
     total, pos = Decimal(0), 0
-    while pos < len(text):
-        match = _DURATION_PART.match(text, pos)
+    while pos < len(body):
+        match = _DURATION_PART.match(body, pos)
         if match is None:
-            raise CelEvalError(f"invalid duration {value!r}: expected e.g. 1h30m, 90s or 250ms")
+            return None
         try:
             total += Decimal(match.group(1)) * _UNIT_NS[match.group(2)]
         except InvalidOperation:
-            raise CelEvalError(f"invalid duration {value!r}") from None
+            return None
         pos = match.end()
-    if pos == 0:
-        raise CelEvalError(f"invalid duration {value!r}: expected e.g. 1h30m, 90s or 250ms")
-    try:
-        return dt.timedelta(microseconds=sign * int(total / 1000))
-    except OverflowError:
-        raise CelEvalError(f"duration {value!r} out of range") from None
+    return sign * total if pos else None
 
 
 def format_timestamp(value: dt.datetime) -> str:

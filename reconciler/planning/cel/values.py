@@ -28,6 +28,9 @@ class CelSyntaxError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.expression, self.message, self.column))
+
     @classmethod
     def at(cls, expression: str, offset: int, what: str, hint: str = "") -> CelSyntaxError:
         """``"<what> at column N[; <hint>]"`` for the 0-based ``offset`` into ``expression``."""
@@ -116,7 +119,7 @@ def describe(value: Any) -> str:
 
 def as_utc(value: _dt.datetime) -> _dt.datetime:
     """Timestamps are instants: naive datetimes from activations are taken as UTC."""
-    return value.replace(tzinfo=_dt.timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=_dt.UTC) if value.tzinfo is None else value
 
 
 def no_overload(op: str, *values: Any) -> CelEvalError:
