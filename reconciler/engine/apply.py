@@ -181,6 +181,8 @@ def make_task(change: Change, actor: Actor, revision: str, now: datetime, run_id
     if release is not None:
         spec.update(config_digest=release.config_digest, inputs=release.inputs, placement=release.placement)
     spec.update(change.policy)
+    if change.fingerprint:
+        spec["fingerprint"] = change.fingerprint
     if change.batch is not None:
         spec["batch"] = change.batch
     if change.from_resource:

@@ -40,7 +40,8 @@ def finish(store, task: TaskRecord, status: str, message: str, now: datetime, lo
         else:
             spec = task.job
             new_state = TargetState(task.target, task.version, task.release_id, spec.get("config_digest", ""),
-                                    spec.get("inputs", {}), spec.get("placement", {}), task.id, now, now)
+                                    spec.get("inputs", {}), spec.get("placement", {}), task.id, now, now,
+                                    spec.get("fingerprint", ""))
             if task.operation == "recreate" and spec.get("from_resource"):
                 key = TargetKey.parse(task.target)
                 clear = str(TargetKey(key.deployment, key.environment, spec["from_resource"]))

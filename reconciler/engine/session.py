@@ -56,13 +56,12 @@ def gather_facts(session: Session, now: datetime, *, exclude_tasks: set[str] = f
     for task in store.active_tasks():  # type: ignore[attr-defined]
         if task.id not in exclude_tasks:
             active.setdefault(task.target, []).append(task)
-    states = store.target_states()  # type: ignore[attr-defined]
+    states = store.target_states(details=False)  # type: ignore[attr-defined]
     return Facts(
         now=now,
         states=states,
-        latest=store.latest_tasks(),  # type: ignore[attr-defined]
+        latest=LazyLatest(store),
         active=active,
-        outcomes=store.outcomes(),  # type: ignore[attr-defined]
         approvals=[*store.approvals(), *git_approvals(catalog)],  # type: ignore[attr-defined]
         holds=store.holds(),  # type: ignore[attr-defined]
         first_seen=store.first_seen(),  # type: ignore[attr-defined]
@@ -71,7 +70,26 @@ def gather_facts(session: Session, now: datetime, *, exclude_tasks: set[str] = f
         placement_fields=placement_fields(catalog),
         template_digests=template_digests(session),
         prune=catalog.config.prune,
+        state_detail=store.target_state,  # type: ignore[attr-defined]
+        outcome_source=store.outcomes_for,  # type: ignore[attr-defined]
     )
+
+
+class LazyLatest(dict):
+    """The newest task per target, fetched on demand (planning asks only for targets it changes)."""
+
+    def __init__(self, store):
+        super().__init__()
+        self._store = store
+
+    def get(self, key, default=None):  # type: ignore[override]
+        if key not in self:
+            self[key] = self._store.latest_task(key)
+        value = super().get(key)
+        return default if value is None else value
+
+    def items(self):  # type: ignore[override]
+        return self._store.latest_tasks().items()
 
 
 class LazyReleases(dict):

@@ -24,6 +24,7 @@ class TargetState:
     last_task_id: str
     updated_at: datetime
     deployed_at: datetime | None = None
+    fingerprint: str = ""  # digest of every input of the release; equal means nothing to re-plan
 
 
 @dataclass(frozen=True, slots=True)

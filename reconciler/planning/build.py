@@ -21,6 +21,7 @@ from reconciler.models.catalog import Catalog
 from reconciler.models.keys import TargetKey
 from reconciler.planning import changes, decide, jobrules, selectors
 from reconciler.planning.facts import Facts
+from reconciler.planning.fingerprint import fingerprint
 from reconciler.planning.plan import Blocked, Change, InFlight, Orphan, Plan
 from reconciler.planning.policies import evaluate, retry
 from reconciler.planning.policies.base import RuleContext
@@ -74,12 +75,18 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, result: PlanR
     if decision.version is None:
         _blocked_or_unchanged(plan, decision, state)
         return
+    fp = fingerprint(index, key, decision.version)
+    if not active and state is not None and state.version == decision.version.tag and state.fingerprint == fp:
+        _blocked_or_unchanged(plan, decision, state)  # same inputs as recorded: same release, nothing to do
+        return
     try:
         release = _release(index, key, decision.version, render)
     except TemplateError as exc:
         result.errors.append(PlanError(name, key.deployment, str(exc), exc.template, exc.line))
         return
-    verdict = changes.classify(state, release, facts.releases.get(state.release_id) if state else None)
+    if state is not None and state.release_id != release.id:
+        state = facts.state(name) or state  # the full record, with the inputs that explain the change
+    verdict = changes.classify(state, release, lambda: facts.releases.get(state.release_id) if state else None)
     same = [t for t in active if t.release_id == release.id]
     if verdict is None or same:
         if active:  # a queued task already delivers this (or the current) release
@@ -110,7 +117,7 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, result: PlanR
     settings = jobrules.after_dispatch(_context(index, key, decision.version), render, context)
     plan.changes.append(Change(key, operation, state.version if state else None, release.version, reason, diff,
                                release, retry_of=hold, cancels=cancels, after=after,
-                               concurrency=_concurrency(index, key, decision), policy=settings))
+                               concurrency=_concurrency(index, key, decision), policy=settings, fingerprint=fp))
 
 
 def _queued(plan: Plan, task) -> None:

@@ -8,6 +8,7 @@ This is a purely computational module with no side effects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from reconciler.models.records import ReleaseRecord, TargetState
@@ -19,13 +20,15 @@ def release_document(version: str, config: dict[str, Any], variables: dict[str, 
     return {"version": version, "config": config, "variables": variables}
 
 
-def classify(state: TargetState | None, release: Release, old: ReleaseRecord | None) -> tuple[str, str, dict] | None:
-    """(operation, reason, diff) for moving from ``state`` to ``release``; None when unchanged."""
+def classify(state: TargetState | None, release: Release,
+             old: Callable[[], ReleaseRecord | None]) -> tuple[str, str, dict] | None:
+    """(operation, reason, diff) for moving from ``state`` to ``release``; None when unchanged.
+    ``old`` fetches the release the target runs (only called when something changed)."""
     if state is None:
         return "install", f"new target: install {release.version}", {}
     if state.release_id == release.id:
         return None
-    diff = _diff(state, release, old)
+    diff = _diff(state, release, old())
     moved = {k: [state.placement.get(k), v] for k, v in release.placement.items()
              if k != "resource" and state.placement.get(k) != v and k in state.placement}
     if moved:

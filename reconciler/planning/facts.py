@@ -5,7 +5,7 @@ A plain value object. ``now`` is the injected clock; planning never reads the wa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,3 +27,12 @@ class Facts:
     placement_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     template_digests: Mapping[str, str] = field(default_factory=dict)  # artifact template path -> sha256
     prune: bool = False
+    # Lazy lookups for large fleets (read-only): when set they replace the eager fields above.
+    state_detail: Callable[[str], TargetState | None] | None = None
+    outcome_source: Callable[[str, str, str], list[Outcome]] | None = None
+
+    def state(self, target: str) -> TargetState | None:
+        """The full state of ``target`` (``states`` may hold slim records without inputs)."""
+        if self.state_detail is not None:
+            return self.state_detail(target)
+        return self.states.get(target)

@@ -40,6 +40,7 @@ class Change:
     concurrency: tuple[tuple[str, int], ...] = ()  # (policy, free slots) limits on running at once
     policy: dict[str, Any] = field(default_factory=dict)  # verification / rollback / strategy settings
     queued: str | None = None  # an already recorded task (redeploy, rollback) that the next apply runs
+    fingerprint: str = ""  # digest of the release's inputs, recorded with the target's state
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

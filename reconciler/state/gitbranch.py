@@ -141,8 +141,18 @@ class GitBranchStore(GitTaskQueries):
             doc = snap.read("releases", codec.shard(release_id), f"{codec.escape(release_id)}.json")
         return None if doc is None else codec.from_json(ReleaseRecord, doc)
 
-    def target_states(self) -> dict[str, TargetState]:
+    def target_states(self, details: bool = True) -> dict[str, TargetState]:
         return {s.target: s for s in self._records(TargetState, "targets")}
+
+    def target_state(self, target: str) -> TargetState | None:
+        return self.target_states().get(target)
+
+    def latest_task(self, target: str):
+        return self.latest_tasks().get(target)
+
+    def outcomes_for(self, deployment: str, environment: str, version: str):
+        prefix = f"{deployment}/{environment}/"
+        return [o for o in self.outcomes() if o.target.startswith(prefix) and o.version == version]
 
     # -- approvals, holds --------------------------------------------------------------------
     def approvals(self) -> list[ApprovalRecord]:

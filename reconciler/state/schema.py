@@ -84,6 +84,7 @@ tasks = sa.Table(
     sa.Index("ix_tasks_target", "workspace", "target", "seq"),
     sa.Index("ix_tasks_deployment", "workspace", "deployment", "seq"),
     sa.Index("ix_tasks_status", "workspace", "status"),
+    sa.Index("ix_tasks_outcomes", "workspace", "deployment", "environment", "version", "status"),
 )
 
 attempts = sa.Table(
@@ -114,6 +115,7 @@ target_state = sa.Table(
     sa.Column("last_task_id", sa.String(32), nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("deployed_at", UTCDateTime),
+    sa.Column("fingerprint", sa.String(64), nullable=False, server_default=""),
 )
 
 versions_seen = sa.Table(

@@ -113,11 +113,27 @@ class SqlStore(TaskQueries):
             return None
         return ReleaseRecord(r.id, r.target, r.version, r.variables, r.config, r.config_digest, r.created_at)
 
-    def target_states(self) -> dict[str, TargetState]:
+    def target_states(self, details: bool = True) -> dict[str, TargetState]:
+        """Every target's current state. Without ``details`` the ``inputs`` and ``placement`` maps
+        are left empty (fast for large fleets); ``target_state(key)`` reads one in full."""
+        t = target_state
+        columns = [t.c.target, t.c.version, t.c.release_id, t.c.config_digest, t.c.last_task_id, t.c.updated_at,
+                   t.c.deployed_at, t.c.fingerprint]
+        if details:
+            columns += [t.c.inputs, t.c.placement]
         with self._read() as conn:
-            rows = conn.execute(sa.select(target_state).where(self._ws(target_state)))
-            return {r.target: TargetState(r.target, r.version, r.release_id, r.config_digest, r.inputs,
-                                          r.placement, r.last_task_id, r.updated_at, r.deployed_at) for r in rows}
+            rows = conn.execute(sa.select(*columns).where(self._ws(t)))
+            return {r.target: TargetState(r.target, r.version, r.release_id, r.config_digest,
+                                          r.inputs if details else {}, r.placement if details else {},
+                                          r.last_task_id, r.updated_at, r.deployed_at, r.fingerprint) for r in rows}
+
+    def target_state(self, target: str) -> TargetState | None:
+        t = target_state
+        with self._read() as conn:
+            r = conn.execute(sa.select(t).where(self._ws(t), t.c.target == target)).first()
+        return None if r is None else TargetState(r.target, r.version, r.release_id, r.config_digest, r.inputs,
+                                                  r.placement, r.last_task_id, r.updated_at, r.deployed_at,
+                                                  r.fingerprint)
 
     # -- approvals, holds, traces --------------------------------------------------------------
     def approvals(self) -> list[ApprovalRecord]:

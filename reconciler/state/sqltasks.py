@@ -38,6 +38,7 @@ def state_values(state: TargetState, workspace: str) -> dict[str, Any]:
         "resource": key[2], "version": state.version, "release_id": state.release_id,
         "config_digest": state.config_digest, "inputs": state.inputs, "placement": state.placement,
         "last_task_id": state.last_task_id, "updated_at": state.updated_at, "deployed_at": state.deployed_at,
+        "fingerprint": state.fingerprint,
     }
 
 
@@ -81,6 +82,27 @@ class TaskQueries:
         query = sa.select(tasks).join(newest, tasks.c.seq == newest.c.seq)
         with self._read() as conn:
             return {r.target: task_from_row(r) for r in conn.execute(query)}
+
+    def latest_task(self, target: str) -> TaskRecord | None:
+        """The newest task of one target (index lookup)."""
+        query = (sa.select(tasks).where(self._ws(tasks), tasks.c.target == target)
+                 .order_by(tasks.c.seq.desc()).limit(1))
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else task_from_row(row)
+
+    def outcomes_for(self, deployment: str, environment: str, version: str) -> list[Outcome]:
+        """``outcomes()`` restricted to one deployment × environment × version (index lookup)."""
+        query = (
+            sa.select(tasks.c.target, tasks.c.version, tasks.c.status, sa.func.count().label("n"),
+                      sa.func.min(tasks.c.finished_at).label("first"), sa.func.max(tasks.c.finished_at).label("last"))
+            .where(self._ws(tasks), tasks.c.deployment == deployment, tasks.c.environment == environment,
+                   tasks.c.version == version, tasks.c.finished_at.is_not(None), tasks.c.operation != "uninstall")
+            .group_by(tasks.c.target, tasks.c.version, tasks.c.status)
+        )
+        with self._read() as conn:
+            return [Outcome(r.target, r.version, r.status, r.n, _aware(r.first), _aware(r.last))
+                    for r in conn.execute(query)]
 
     def list_tasks(self, *, deployment: str | None = None, environment: str | None = None,
                    target: str | None = None, status: str | None = None, page: int = 1,

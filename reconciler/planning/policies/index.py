@@ -25,6 +25,7 @@ class CompiledPolicy:
     policy: Policy
     rules: list[tuple[int, str, Rule]]
     selectors: list[tuple[Any, Any, Any]]
+    resource_free: bool = False  # no selector reads ``resource``: the match depends on env × deployment
 
     def matches(self, views: dict[str, Any]) -> bool:
         return any(e.matches(views) and d.matches(views) and r.matches(views) for e, d, r in self.selectors)
@@ -39,7 +40,8 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         for s in policy.selectors
     ]
     rules = [(i, kind, rule) for i, (kind, rule) in enumerate(policy.parsed_rules())]
-    return CompiledPolicy(policy, rules, compiled)
+    free = all("resource" not in program.variables for entry in compiled for program in entry)
+    return CompiledPolicy(policy, rules, compiled, free)
 
 
 @dataclass
@@ -65,7 +67,7 @@ class PlanIndex:
             by_resource[key.resource].append(key)
         index.by_dep_env, index.by_resource = dict(by_dep_env), dict(by_resource)
         index.approvals = _approvals(facts.approvals)
-        index.outcomes = _outcomes(facts)
+        index.outcomes = _outcomes(facts) if facts.outcome_source is None else {}
         enabled = [p for p in catalog.policies if p.enabled]
         enabled.sort(key=lambda p: (-p.priority, p.name))
         index.policies = [compile_policy(p) for p in enabled]
@@ -78,7 +80,28 @@ class PlanIndex:
         return self.facts.first_seen.get((deployment, tag), self.facts.now)
 
     def applicable(self, views: dict[str, Any]) -> list[CompiledPolicy]:
-        return [p for p in self.policies if p.matches(views)]
+        """Policies matching a target. Policies whose selectors ignore ``resource`` are matched once
+        per environment × deployment, the rest per target."""
+        key = (views["environment"]["id"], views["deployment"]["name"])
+        general = self.memo.get(("applicable-general",) + key)
+        if general is None:
+            general = [p for p in self.policies if p.resource_free and p.matches(views)]
+            self.memo[("applicable-general",) + key] = general
+        specific = [p for p in self.policies if not p.resource_free and p.matches(views)]
+        if not specific:
+            return general
+        chosen = {id(p) for p in general + specific}
+        return [p for p in self.policies if id(p) in chosen]
+
+    def outcomes_for(self, deployment: str, environment: str, version: str):
+        """status -> resource -> (first, last) of finished tasks of this deployment × environment × version."""
+        key = (deployment, environment, version)
+        if key not in self.outcomes and self.facts.outcome_source is not None:
+            grouped: dict[str, dict[str, tuple[datetime, datetime]]] = {}
+            for o in self.facts.outcome_source(*key):
+                grouped.setdefault(o.status, {})[o.target.split("/", 2)[2]] = (o.first_at, o.last_at)
+            self.outcomes[key] = grouped
+        return self.outcomes.get(key, {})
 
 
 def _approvals(records: list[ApprovalRecord]) -> dict[tuple[str, str, str], list[ApprovalRecord]]:

@@ -38,7 +38,7 @@ def _one(rule: EnvironmentProgression, ctx: RuleContext, env: str) -> Verdict:
     targets = ctx.index.by_dep_env.get((ctx.key.deployment, env), [])
     if not targets:
         return allow(f"{env} has no targets for {ctx.key.deployment}")
-    by_status = ctx.index.outcomes.get((ctx.key.deployment, env, ctx.version.tag), {})
+    by_status = ctx.index.outcomes_for(ctx.key.deployment, env, ctx.version.tag)
     firsts: dict[str, datetime] = {}
     lasts: list[datetime] = []
     for status in rule.successStatuses:
