@@ -60,7 +60,7 @@ def gather_facts(session: Session, now: datetime, *, exclude_tasks: set[str] = f
     return Facts(
         now=now,
         states=states,
-        latest=LazyLatest(store),
+        latest=store.latest_unsuccessful(),  # type: ignore[attr-defined]
         active=active,
         approvals=[*store.approvals(), *git_approvals(catalog)],  # type: ignore[attr-defined]
         holds=store.holds(),  # type: ignore[attr-defined]
@@ -73,23 +73,6 @@ def gather_facts(session: Session, now: datetime, *, exclude_tasks: set[str] = f
         state_detail=store.target_state,  # type: ignore[attr-defined]
         outcome_source=store.outcomes_for,  # type: ignore[attr-defined]
     )
-
-
-class LazyLatest(dict):
-    """The newest task per target, fetched on demand (planning asks only for targets it changes)."""
-
-    def __init__(self, store):
-        super().__init__()
-        self._store = store
-
-    def get(self, key, default=None):  # type: ignore[override]
-        if key not in self:
-            self[key] = self._store.latest_task(key)
-        value = super().get(key)
-        return default if value is None else value
-
-    def items(self):  # type: ignore[override]
-        return self._store.latest_tasks().items()
 
 
 class LazyReleases(dict):

@@ -43,7 +43,7 @@ def status_rows(session: Session, now: datetime) -> list[dict[str, Any]]:
             rows[hold.target]["held"] = hold.version
             if rows[hold.target]["state"] == "in sync":
                 rows[hold.target]["message"] = f"{hold.version} held off: {hold.reason}"
-    for name, task in facts.latest.items():
+    for name, task in session.store.latest_tasks().items():  # type: ignore[attr-defined]
         row = rows.get(name)
         if row and task.status in statuses.FAILURES and row["state"] in ("blocked", "in sync", "not deployed"):
             row["lastTask"] = {"id": task.id, "status": task.status, "version": task.version}

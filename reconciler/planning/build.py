@@ -141,7 +141,8 @@ def _blocked_or_unchanged(plan: Plan, decision: decide.Decision, state) -> None:
 def _release(index: PlanIndex, key: TargetKey, version, render: Render) -> Release:
     created = index.created_at(version.deployment, version.tag).isoformat().replace("+00:00", "Z")
     return build_release(index.catalog, key, version, render, index.facts.secret_digests,
-                         index.facts.placement_fields.get(key.deployment, ()), created, index.facts.template_digests)
+                         index.facts.placement_fields.get(key.deployment, ()), created, index.facts.template_digests,
+                         index.memo, decide.target_views(index, key))
 
 
 def _dispatch_hold(index: PlanIndex, key: TargetKey, decision, release: Release, state) -> Blocked | str | None:

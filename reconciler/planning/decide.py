@@ -80,14 +80,32 @@ def active_pin(index: PlanIndex, key: TargetKey, views: dict[str, Any]) -> Pin |
 
 
 def decide(index: PlanIndex, key: TargetKey, *, explain: bool = False) -> Decision:
-    """The desired version of ``key`` and, if a newer one is held back, the verdict holding it."""
+    """The desired version of ``key`` and, if a newer one is held back, the verdict holding it.
+
+    When every verdict consulted depended only on the environment, the version and what the target
+    runs (not on the target itself), the decision is shared by every target of the deployment ×
+    environment running the same version, and computed once for them.
+    """
     catalog, facts = index.catalog, index.facts
     state = facts.states.get(str(key))
     current = state.version if state else None
     views = target_views(index, key)
-    decision = Decision(key)
-    pin = decision.pin = active_pin(index, key, views)
-    held = {h.version for h in facts.holds if h.target == str(key)}
+    pin = active_pin(index, key, views)
+    held = {h.version for h in facts.holds if h.target == str(key)} if facts.holds else set()
+    shared = None if (explain or pin is not None or held or facts.active.get(str(key))) else \
+        ("decision", key.deployment, key.environment, current)
+    if shared is not None and shared in index.memo:
+        return replace(index.memo[shared], key=key)
+    decision, specific = _walk(index, key, views, current, pin, held, explain)
+    if shared is not None and not specific:
+        index.memo[shared] = decision
+    return decision
+
+
+def _walk(index: PlanIndex, key: TargetKey, views, current, pin, held, explain) -> tuple[Decision, bool]:
+    catalog, facts = index.catalog, index.facts
+    decision = Decision(key, pin=pin)
+    specific = False
     dep = catalog.deployments[key.deployment]
     env = catalog.environments[(dep.system, key.environment)]
     res = catalog.resources[key.resource]
@@ -96,7 +114,7 @@ def decide(index: PlanIndex, key: TargetKey, *, explain: bool = False) -> Decisi
             continue
         if pin is None and version.tag == current and not explain:
             decision.version = version  # never downgrade past what runs now
-            return decision
+            return decision, specific
         why_not = _not_candidate(version, current, held)
         if not why_not and index.created_at(version.deployment, version.tag) > facts.now:
             why_not = "created after the evaluation time"
@@ -106,6 +124,7 @@ def decide(index: PlanIndex, key: TargetKey, *, explain: bool = False) -> Decisi
         vviews = {**views, "version": selectors.version_view(version)}
         ctx = RuleContext(catalog, facts, index, key, dep, env, res, version, vviews)
         verdicts = evaluate.evaluate(ctx, short_circuit=not explain)
+        specific = specific or ctx.target_specific
         if explain:
             decision.trace.append((version.tag, verdicts))
         first_bad = next((v for v in verdicts if not v.allowed), None)
@@ -114,7 +133,7 @@ def decide(index: PlanIndex, key: TargetKey, *, explain: bool = False) -> Decisi
                 decision.version = version
                 decision.passed = verdicts
             if not explain:
-                return decision
+                return decision, specific
         elif decision.version is None and _more_telling(first_bad, decision.blocked):
             # Report the newest candidate that can still move (pending) over one denied for good.
             if decision.blocked is not None:
@@ -125,7 +144,7 @@ def decide(index: PlanIndex, key: TargetKey, *, explain: bool = False) -> Decisi
             break
     if decision.version is None and current is not None and pin is None:
         decision.version = catalog.version(key.deployment, current)
-    return decision
+    return decision, specific
 
 
 def _more_telling(new: Verdict, old: Verdict | None) -> bool:

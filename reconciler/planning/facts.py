@@ -16,6 +16,7 @@ from reconciler.models.records import ApprovalRecord, HoldRecord, Outcome, Relea
 class Facts:
     now: datetime
     states: Mapping[str, TargetState] = field(default_factory=dict)
+    # The newest task of each target whose newest task did not succeed (retry decisions read it).
     latest: Mapping[str, TaskRecord] = field(default_factory=dict)
     active: Mapping[str, list[TaskRecord]] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
@@ -29,7 +30,7 @@ class Facts:
     prune: bool = False
     # Lazy lookups for large fleets (read-only): when set they replace the eager fields above.
     state_detail: Callable[[str], TargetState | None] | None = None
-    outcome_source: Callable[[str, str, str], list[Outcome]] | None = None
+    outcome_source: Callable[[str, str], list[Outcome]] | None = None  # (deployment, version)
 
     def state(self, target: str) -> TargetState | None:
         """The full state of ``target`` (``states`` may hold slim records without inputs)."""

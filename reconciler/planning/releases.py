@@ -114,6 +114,8 @@ def _resolve_one(key, decl, dep, env, res, views):
 
 
 def _matching_sets(catalog: Catalog, views: Mapping[str, Any]) -> list[Any]:
+    if not catalog.variable_sets:
+        return []
     ordered = sorted(catalog.variable_sets, key=lambda s: (-s.priority, s.name))
     return [s for s in ordered
             if selectors.compile_selector(s.selector, "resource", selectors.TARGET_SCOPE).matches(views)]
@@ -121,22 +123,31 @@ def _matching_sets(catalog: Catalog, views: Mapping[str, Any]) -> list[Any]:
 
 def build_release(catalog: Catalog, key: TargetKey, version: Version, render: Render,
                   secret_digests: Mapping[str, str], placement_fields: tuple[str, ...] = (),
-                  created_at: str = "", template_digests: Mapping[str, str] | None = None) -> Release:
-    """The release of ``version`` on target ``key``. Raises TemplateError from ``render``."""
+                  created_at: str = "", template_digests: Mapping[str, str] | None = None,
+                  memo: dict[Any, Any] | None = None, views: Mapping[str, Any] | None = None) -> Release:
+    """The release of ``version`` on target ``key``. Raises TemplateError from ``render``.
+
+    ``memo`` (shared across one plan) keeps entity digests and merged configs that many targets
+    share; ``views`` are the target's selector views if the caller already has them.
+    """
+    memo = {} if memo is None else memo
     dep = catalog.deployments[key.deployment]
     env = catalog.environments[(dep.system, key.environment)]
     res = catalog.resources[key.resource]
-    views = {"resource": selectors.resource_view(res), "deployment": selectors.deployment_view(dep),
-             "environment": selectors.environment_view(env)}
+    if views is None:
+        views = {"resource": selectors.resource_view(res), "deployment": selectors.deployment_view(dep),
+                 "environment": selectors.environment_view(env)}
     resolved = resolve_variables(catalog, dep, env, res, views)
     shown = {k: (REDACTED if r.secret is not None else r.value) for k, r in resolved.items()}
     agent = catalog.agents.get(dep.agent.ref) if dep.agent else None
-    merged = deep_merge(agent.config if agent else {}, dep.agent.config if dep.agent else {}, version.jobAgentConfig)
-    context = {**views, "version": selectors.version_view(version, created_at), "variables": shown,
-               "system": dep.system, "target": str(key)}
+    merged = _memo(memo, ("merged", dep.name, version.tag), lambda: deep_merge(
+        agent.config if agent else {}, dep.agent.config if dep.agent else {}, version.jobAgentConfig))
+    vview = _memo(memo, ("version-view", dep.name, version.tag, created_at),
+                  lambda: selectors.version_view(version, created_at))
+    context = {**views, "version": vview, "variables": shown, "system": dep.system, "target": str(key)}
     config = render_tree(merged, render, context)
     secrets = {k: r.secret for k, r in resolved.items() if r.secret}
-    inputs = _inputs(dep, agent, version, env, res, resolved, secret_digests)
+    inputs = _inputs(dep, agent, version, env, res, resolved, secret_digests, memo)
     if dep.artifacts:
         inputs["templates"] = {a.template: (template_digests or {}).get(a.template or "", "")
                                for a in dep.artifacts if a.template}
@@ -155,23 +166,33 @@ def build_release(catalog: Catalog, key: TargetKey, version: Version, render: Re
                    base_context)
 
 
-def _inputs(dep, agent, version, env, res, resolved, secret_digests) -> dict[str, Any]:
+def _memo(memo: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = make()
+    return found
+
+
+def _inputs(dep, agent, version, env, res, resolved, secret_digests, memo) -> dict[str, Any]:
     """Digests of everything the release resolves from, to explain why it changed."""
     variables = {}
     for k, r in resolved.items():
-        entry = {"source": r.source, "digest": digest(r.value)}
+        entry = {"source": r.source, "digest": _memo(memo, ("value", repr(r.value)), lambda r=r: digest(r.value))}
         if r.secret:
             entry["secret"] = secret_digests.get(r.secret, "unresolved")
         variables[k] = entry
     return {
-        "deployment": digest({
+        "deployment": _memo(memo, ("dep-digest", dep.name), lambda: digest({
             "agent": deep_merge(agent.config if agent else {}, dep.agent.config if dep.agent else {}),
             "artifacts": [a.model_dump(mode="json") for a in dep.artifacts],
             "strategy": dep.strategy, "placement": dep.placement, "timeout": dep.timeout,
-        }),
-        "version": digest(version.model_dump(mode="json", include={"config", "jobAgentConfig", "images"})),
-        "resource": digest(res.model_dump(mode="json", include={"name", "kind", "version", "metadata", "config"})),
-        "environment": digest(env.model_dump(mode="json", include={"metadata"})),
+        })),
+        "version": _memo(memo, ("ver-digest", dep.name, version.tag), lambda: digest(
+            version.model_dump(mode="json", include={"config", "jobAgentConfig", "images"}))),
+        "resource": _memo(memo, ("res-digest", res.identifier), lambda: digest(
+            res.model_dump(mode="json", include={"name", "kind", "version", "metadata", "config"}))),
+        "environment": _memo(memo, ("env-digest", env.system, env.name), lambda: digest(
+            env.model_dump(mode="json", include={"metadata"}))),
         "variables": variables,
     }
 

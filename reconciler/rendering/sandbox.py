@@ -51,8 +51,60 @@ def _expression(source: str):
     return environment().compile_expression(source, undefined_to_none=False)
 
 
+_PATH = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+_PLACEHOLDER = re.compile(r"\{\{\s*(" + _PATH + r")\s*\}\}")
+_MISS = object()
+
+
+@lru_cache(maxsize=8192)
+def _simple(source: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(literal parts, dotted paths) when ``source`` is text with plain ``{{ a.b.c }}`` placeholders only."""
+    literals, paths, pos = [], [], 0
+    for match in _PLACEHOLDER.finditer(source):
+        literals.append(source[pos:match.start()])
+        paths.append(match.group(1))
+        pos = match.end()
+    literals.append(source[pos:])
+    if any(marker in part for part in literals for marker in ("{{", "{%", "{#", "}}")):
+        return None
+    return tuple(literals), tuple(paths)
+
+
+def _lookup(context: Mapping[str, Any], path: str) -> Any:
+    """Plain dictionary lookup of ``a.b.c``; _MISS when jinja's semantics could differ (attributes)."""
+    parts = path.split(".")
+    value = context.get(parts[0], _MISS)
+    for part in parts[1:]:
+        if value is _MISS or type(value) is not dict or hasattr(dict, part):
+            return _MISS
+        value = value.get(part, _MISS)
+    return value
+
+
+def _fast(source: str, context: Mapping[str, Any]) -> Any:
+    """Render plain placeholders without jinja (the common case, many thousands of times a plan);
+    _MISS sends anything else — filters, logic, undefined names — to the sandbox."""
+    parsed = _simple(source)
+    if parsed is None:
+        return _MISS
+    literals, paths = parsed
+    values = [_lookup(context, p) for p in paths]
+    if any(v is _MISS or v is None or isinstance(v, (dict, list, float)) for v in values):
+        return _MISS
+    if len(paths) == 1 and literals == ("", ""):
+        return values[0]
+    out = [literals[0]]
+    for value, literal in zip(values, literals[1:]):
+        out.append(str(value) if not isinstance(value, bool) else ("True" if value else "False"))
+        out.append(literal)
+    return "".join(out)
+
+
 def render_value(source: str, context: Mapping[str, Any], name: str = "") -> Any:
     """Render one config value: a lone ``{{ expr }}`` keeps its type, anything else is a string."""
+    fast = _fast(source, context)
+    if fast is not _MISS:
+        return fast
     try:
         match = _SINGLE.match(source)
         if match:

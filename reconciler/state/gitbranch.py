@@ -147,11 +147,17 @@ class GitBranchStore(GitTaskQueries):
     def target_state(self, target: str) -> TargetState | None:
         return self.target_states().get(target)
 
+    def latest_unsuccessful(self):
+        from reconciler.models import statuses
+
+        return {t: task for t, task in self.latest_tasks().items()
+                if task.status in statuses.TERMINAL and task.status != statuses.DONE}
+
     def latest_task(self, target: str):
         return self.latest_tasks().get(target)
 
-    def outcomes_for(self, deployment: str, environment: str, version: str):
-        prefix = f"{deployment}/{environment}/"
+    def outcomes_for(self, deployment: str, version: str):
+        prefix = f"{deployment}/"
         return [o for o in self.outcomes() if o.target.startswith(prefix) and o.version == version]
 
     # -- approvals, holds --------------------------------------------------------------------

@@ -84,7 +84,7 @@ tasks = sa.Table(
     sa.Index("ix_tasks_target", "workspace", "target", "seq"),
     sa.Index("ix_tasks_deployment", "workspace", "deployment", "seq"),
     sa.Index("ix_tasks_status", "workspace", "status"),
-    sa.Index("ix_tasks_outcomes", "workspace", "deployment", "environment", "version", "status"),
+    sa.Index("ix_tasks_outcomes", "workspace", "deployment", "version", "status"),
 )
 
 attempts = sa.Table(
@@ -176,4 +176,25 @@ meta = sa.Table(
     sa.Column("workspace", sa.String(128), primary_key=True),
     sa.Column("key", sa.String(128), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
+)
+
+# -- reconciler serve (migration 0003): pull-agent claims on tasks, and API keys ------------------
+# A claim is a lease a pull agent holds on a task (``claimed_by`` until ``claimed_until``), renewed
+# by its heartbeats; ``claim_expiries`` counts leases that ran out without one.
+tasks.append_column(sa.Column("claimed_by", sa.String(255)))
+tasks.append_column(sa.Column("claimed_until", UTCDateTime))
+tasks.append_column(sa.Column("claim_expiries", sa.Integer, nullable=False, default=0, server_default="0"))
+sa.Index("ix_tasks_release", tasks.c.workspace, tasks.c.release_id, tasks.c.seq)
+sa.Index("ix_tasks_queue", tasks.c.workspace, tasks.c.agent, tasks.c.status)
+
+api_keys = sa.Table(
+    "api_keys", metadata,
+    sa.Column("workspace", sa.String(128), primary_key=True),
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.UniqueConstraint("key_hash", name="uq_api_keys_hash"),
 )

@@ -7,7 +7,7 @@ A mixin for ``SqlStore``; expects ``self._read()``/``self._write()`` transaction
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from reconciler.models.records import Attempt, Outcome, TargetState, TaskRecord
 from reconciler.state.schema import attempts, target_state, tasks
 
 _TASK_FIELDS = [f.name for f in fields(TaskRecord)]
+_alias = tasks.alias("t")
 
 
 def task_from_row(row: Any) -> TaskRecord:
@@ -83,6 +84,19 @@ class TaskQueries:
         with self._read() as conn:
             return {r.target: task_from_row(r) for r in conn.execute(query)}
 
+    def latest_unsuccessful(self) -> dict[str, TaskRecord]:
+        """Targets whose newest task ended without success (failed, canceled, skipped, invalid agent).
+
+        Planning asks this instead of every target's newest task: failures are few, targets many.
+        """
+        newer = sa.select(sa.literal(1)).where(
+            tasks.c.workspace == tasks.c.workspace, tasks.c.target == _alias.c.target, tasks.c.seq > _alias.c.seq)
+        query = sa.select(_alias).where(
+            _alias.c.workspace == self.workspace, _alias.c.status.in_(sorted(statuses.TERMINAL - {statuses.DONE})),
+            ~sa.exists(newer.where(tasks.c.workspace == self.workspace)))
+        with self._read() as conn:
+            return {r.target: task_from_row(r) for r in conn.execute(query)}
+
     def latest_task(self, target: str) -> TaskRecord | None:
         """The newest task of one target (index lookup)."""
         query = (sa.select(tasks).where(self._ws(tasks), tasks.c.target == target)
@@ -91,18 +105,24 @@ class TaskQueries:
             row = conn.execute(query).first()
         return None if row is None else task_from_row(row)
 
-    def outcomes_for(self, deployment: str, environment: str, version: str) -> list[Outcome]:
-        """``outcomes()`` restricted to one deployment × environment × version (index lookup)."""
+    def outcomes_for(self, deployment: str, version: str) -> list[Outcome]:
+        """``outcomes()`` restricted to one deployment × version, all environments (one index range).
+
+        Times come back as text and are parsed here: per-row type processing would dominate on
+        large fleets.
+        """
+        first = sa.cast(sa.func.min(tasks.c.finished_at), sa.String)
+        last = sa.cast(sa.func.max(tasks.c.finished_at), sa.String)
         query = (
-            sa.select(tasks.c.target, tasks.c.version, tasks.c.status, sa.func.count().label("n"),
-                      sa.func.min(tasks.c.finished_at).label("first"), sa.func.max(tasks.c.finished_at).label("last"))
-            .where(self._ws(tasks), tasks.c.deployment == deployment, tasks.c.environment == environment,
-                   tasks.c.version == version, tasks.c.finished_at.is_not(None), tasks.c.operation != "uninstall")
-            .group_by(tasks.c.target, tasks.c.version, tasks.c.status)
+            sa.select(tasks.c.target, tasks.c.status, sa.func.count(), first, last)
+            .where(self._ws(tasks), tasks.c.deployment == deployment, tasks.c.version == version,
+                   tasks.c.finished_at.is_not(None), tasks.c.operation != "uninstall")
+            .group_by(tasks.c.status, tasks.c.target)
+            .with_hint(tasks, "INDEXED BY ix_tasks_outcomes", "sqlite")  # SQLite without statistics guesses wrong
         )
         with self._read() as conn:
-            return [Outcome(r.target, r.version, r.status, r.n, _aware(r.first), _aware(r.last))
-                    for r in conn.execute(query)]
+            rows = conn.execute(query).all()
+        return [Outcome(r[0], version, r[1], r[2], _parse(r[3]), _parse(r[4])) for r in rows]
 
     def list_tasks(self, *, deployment: str | None = None, environment: str | None = None,
                    target: str | None = None, status: str | None = None, page: int = 1,
@@ -205,6 +225,13 @@ class TaskQueries:
         with self._read() as conn:
             return [Outcome(r.target, r.version, r.status, r.n, _aware(r.first), _aware(r.last))
                     for r in conn.execute(query)]
+
+
+def _parse(text: str) -> datetime:
+    """A stored timestamp read as text (SQLite: 'YYYY-MM-DD HH:MM:SS[.ffffff]', PostgreSQL: ISO with
+    offset) as an aware UTC datetime."""
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _aware(value: Any) -> Any:

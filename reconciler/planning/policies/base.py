@@ -65,6 +65,7 @@ class RuleContext:
     version: Version
     views: dict[str, Any]
     applicable: list[Any] | None = None  # (policy, index, kind, rule) of every rule for this target
+    target_specific: bool = False  # set when a verdict depended on this very target (not only its scope)
 
     @property
     def now(self) -> datetime:
@@ -76,13 +77,19 @@ class RuleContext:
         return state.version if state else None
 
     def scope_value(self, scope: str) -> Any:
-        return {
-            "environment": (self.deployment.system, self.environment.name),
-            "version": (self.version.deployment, self.version.tag),
-            "target": self.key,
-            "resource": self.key.resource,
-            "deployment": self.key.deployment,
-        }[scope]
+        if scope == "environment":
+            return (self.deployment.system, self.environment.name)
+        if scope == "version":
+            return (self.version.deployment, self.version.tag)
+        if scope == "current":
+            return self.current_version
+        if scope == "reference":
+            active = self.facts.active.get(str(self.key))
+            return ("active", active[-1].version) if active else ("current", self.current_version)
+        if scope in ("target", "resource"):
+            self.target_specific = True
+            return self.key if scope == "target" else self.key.resource
+        return self.key.deployment  # "deployment"
 
 
 def fmt_time(value: datetime) -> str:

@@ -12,7 +12,7 @@ from datetime import timedelta
 from reconciler.models.policy import VersionCooldown
 from reconciler.planning.policies.base import RuleContext, Verdict, allow, deny, fmt_time
 
-SCOPE = ("version", "target")
+SCOPE = ("version", "reference")
 
 
 def evaluate(rule: VersionCooldown, ctx: RuleContext) -> Verdict:

@@ -18,7 +18,7 @@ from reconciler.planning.policies.base import RuleContext, Verdict, allow
 # kind -> (function, scope, complexity)
 RULES: dict[str, tuple[Callable[[Any, RuleContext], Verdict], tuple[str, ...], int]] = {
     "anyApproval": (approval.evaluate, approval.SCOPE, 1),
-    "versionSelector": (selection.version_selector, selection.SELECTOR_SCOPE, 1),
+    "versionSelector": (selection.version_selector, selection.selector_scope, 1),
     "deploymentWindow": (window.evaluate, window.SCOPE, 2),
     "versionCooldown": (cooldown.evaluate, cooldown.SCOPE, 2),
     "gradualRollout": (rollout.evaluate, rollout.SCOPE, 4),  # after the rules its start time depends on
@@ -55,6 +55,8 @@ def run(ctx: RuleContext, policy: str, index: int, kind: str, rule: Any) -> Verd
     if skip is not None:
         return skip.named(policy, kind)
     fn, scope, _ = RULES[kind]
+    if callable(scope):
+        scope = scope(rule)
     memo_key = (policy, index, kind, *(ctx.scope_value(s) for s in scope))
     verdict = ctx.index.memo.get(memo_key)
     if verdict is None:
@@ -68,6 +70,11 @@ def run(ctx: RuleContext, policy: str, index: int, kind: str, rule: Any) -> Verd
 def evaluate(ctx: RuleContext, *, short_circuit: bool = True) -> list[Verdict]:
     """Verdicts for the candidate, in evaluation order; the last one is the first non-allow."""
     ctx.applicable = applicable_rules(ctx)
+    if ctx.index.memo.get("resource-specific-policies") is None:
+        ctx.index.memo["resource-specific-policies"] = any(not p.resource_free for p in ctx.index.policies) or any(
+            s.resource is not None for s in ctx.catalog.skips)
+    if ctx.index.memo["resource-specific-policies"]:
+        ctx.target_specific = True  # which rules apply may differ from one target to the next
     out: list[Verdict] = []
     builtin = selection.version_dependencies(ctx).named("(version)", "dependencies")
     if ctx.version.dependencies:

@@ -96,11 +96,13 @@ class PlanIndex:
     def outcomes_for(self, deployment: str, environment: str, version: str):
         """status -> resource -> (first, last) of finished tasks of this deployment × environment × version."""
         key = (deployment, environment, version)
-        if key not in self.outcomes and self.facts.outcome_source is not None:
-            grouped: dict[str, dict[str, tuple[datetime, datetime]]] = {}
-            for o in self.facts.outcome_source(*key):
-                grouped.setdefault(o.status, {})[o.target.split("/", 2)[2]] = (o.first_at, o.last_at)
-            self.outcomes[key] = grouped
+        loaded = ("outcomes-loaded", deployment, version)
+        if self.facts.outcome_source is not None and loaded not in self.memo:
+            self.memo[loaded] = True
+            for o in self.facts.outcome_source(deployment, version):
+                _, env, res = o.target.split("/", 2)
+                self.outcomes.setdefault((deployment, env, version), {}).setdefault(o.status, {})[res] = (
+                    o.first_at, o.last_at)
         return self.outcomes.get(key, {})
 
 

@@ -13,7 +13,10 @@ from reconciler.models.policy import DeploymentDependency, VersionSelector
 from reconciler.planning import selectors
 from reconciler.planning.policies.base import RuleContext, Verdict, allow, deny, pending
 
-SELECTOR_SCOPE = ("version", "target")
+def selector_scope(rule: VersionSelector) -> tuple[str, ...]:
+    """A selector that never reads ``resource`` has one verdict per environment × version."""
+    program = selectors.compile_selector(rule.selector, "version", selectors.VERSION_SCOPE)
+    return ("version", "target") if "resource" in program.variables else ("version", "environment", "deployment")
 DEPENDENCY_SCOPE = ("target",)
 
 
@@ -51,6 +54,7 @@ def deployment_dependency(rule: DeploymentDependency, ctx: RuleContext) -> Verdi
 def version_dependencies(ctx: RuleContext) -> Verdict:
     if not ctx.version.dependencies:
         return allow()
+    ctx.target_specific = True  # depends on what runs on this very resource
     current = {key.deployment: vview for key, _d, vview in _upstream_views(ctx)}
     for upstream, expr in sorted(ctx.version.dependencies.items()):
         vview = current.get(upstream)

@@ -15,7 +15,7 @@ from dateutil import rrule as dateutil_rrule
 from reconciler.models.policy import DeploymentWindow
 from reconciler.planning.policies.base import RuleContext, Verdict, allow, pending
 
-SCOPE = ("target",)
+SCOPE = ("current",)  # the verdict depends on whether the target runs something, and the clock
 
 
 def _rule(spec: DeploymentWindow, around: datetime):

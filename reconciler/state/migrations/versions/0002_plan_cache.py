@@ -17,7 +17,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("target_state") as batch:
         batch.add_column(sa.Column("fingerprint", sa.String(64), nullable=False, server_default=""))
-    op.create_index("ix_tasks_outcomes", "tasks", ["workspace", "deployment", "environment", "version", "status"])
+    op.create_index("ix_tasks_outcomes", "tasks", ["workspace", "deployment", "version", "status"])
 
 
 def downgrade() -> None:
