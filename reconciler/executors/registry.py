@@ -4,6 +4,7 @@ entry-point group. Validates agent configs before anything runs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -13,28 +14,62 @@ from reconciler.errors import InvalidAgentError
 from reconciler.executors.base import Agent
 
 
-def _builtins() -> dict[str, type[Agent]]:
-    from reconciler.executors.builtin import BUILTIN_AGENTS
+class Registry(Mapping[str, type[Agent]]):
+    """Agent type -> class, importing each class on first use.
 
-    return {cls.type: cls for cls in BUILTIN_AGENTS}
+    Built-ins come from ``executors.builtin.BUILTIN_PATHS``; third-party agents from the
+    ``reconciler.agents`` entry-point group, whose entry names are the agent types. A plugin that
+    fails to import is left out rather than breaking every command.
+    """
+
+    def __init__(self) -> None:
+        from reconciler.executors.builtin import BUILTIN_PATHS
+
+        self._paths: dict[str, Any] = dict(BUILTIN_PATHS)
+        for ep in entry_points(group="reconciler.agents"):
+            self._paths.setdefault(ep.name, ep)
+        self._loaded: dict[str, type[Agent] | None] = {}
+
+    def _load(self, name: str) -> type[Agent] | None:
+        if name not in self._loaded:
+            target = self._paths.get(name)
+            cls = None
+            if isinstance(target, str):
+                from reconciler.executors.builtin import load
+
+                cls = load(target)
+            elif target is not None:
+                try:
+                    cls = target.load()
+                except Exception:  # noqa: BLE001 - a broken plugin must not break every command
+                    cls = None
+            ok = isinstance(cls, type) and issubclass(cls, Agent) and cls.type == name
+            self._loaded[name] = cls if ok else None
+        return self._loaded[name]
+
+    def __getitem__(self, name: str) -> type[Agent]:
+        cls = self._load(name)
+        if cls is None:
+            raise KeyError(name)
+        return cls
+
+    def __iter__(self):
+        return iter(sorted(self._paths))
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self._paths and self._load(name) is not None
 
 
-_REGISTRY: dict[str, type[Agent]] | None = None
+_REGISTRY: Registry | None = None
 
 
-def registry() -> dict[str, type[Agent]]:
-    """Agent type -> class. Entry points load once; a broken plugin does not hide the built-ins."""
+def registry() -> Registry:
     global _REGISTRY
     if _REGISTRY is None:
-        found = _builtins()
-        for ep in entry_points(group="reconciler.agents"):
-            try:
-                cls = ep.load()
-            except Exception:  # noqa: BLE001 - a broken plugin must not break every command
-                continue
-            if isinstance(cls, type) and issubclass(cls, Agent) and cls.type:
-                found.setdefault(cls.type, cls)
-        _REGISTRY = found
+        _REGISTRY = Registry()
     return _REGISTRY
 
 

@@ -10,6 +10,7 @@ from reconciler.executors.base import Agent, AgentConfig
 from reconciler.executors.builtin import BUILTIN_AGENTS
 
 EXPECTED = {
+    "pull": (True, ()),
     "command": (False, ()),
     "ssh": (False, ("host", "port")),
     "compose": (False, ("host", "dockerHost", "project")),
