@@ -48,3 +48,32 @@ def test_schemas_are_valid_json_schema():
 
     for path in (ROOT / "schemas").glob("*.json"):
         Draft202012Validator.check_schema(json.loads(path.read_text()))
+
+
+def test_workflows_are_valid_github_actions():
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    files = sorted(str(p) for p in (ROOT / "examples" / "github").glob("*.yml"))
+    files += sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
+    assert len(files) >= 3
+    proc = subprocess.run([str(checker), "--builtin-schema", "vendor.github-workflows", *files],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_example_workflows_use_commands_that_exist(cli):
+    import re
+
+    from reconciler.cli.main import COMMANDS
+
+    for path in (ROOT / "examples" / "github").glob("*.yml"):
+        for command in re.findall(r"reconciler ([a-z-]+)", path.read_text()):
+            if command not in ("plan", "apply") or command in COMMANDS:
+                assert command in COMMANDS, f"{path.name} uses 'reconciler {command}', which does not exist"
+        for line in re.findall(r"reconciler [a-z-]+[^\n]*", path.read_text()):
+            args = line.split()[1:]
+            if "--help" in args or "$" in line or "${{" in line:
+                continue
+            result = cli(*args, "--help")
+            assert result.code == 0, f"{path.name}: {line}: {result.err}"
+            for flag in [a.split("=")[0] for a in args if a.startswith("--")]:
+                assert flag in result.out, f"{path.name}: {line}: unknown flag {flag}"

@@ -33,6 +33,7 @@ class Loop:
     pull: bool = False
     max_parallel: int | None = None
     stop: threading.Event = field(default_factory=threading.Event)
+    lock_timeout: float | None = None
 
     def run(self, once: bool = False) -> int:
         failures = 0
@@ -55,7 +56,8 @@ class Loop:
             self.hooks.note(f"desired state is not usable, skipping this pass: {exc}")
             return None
         try:
-            applier = Applier(session, self.actor, self.clock, self.hooks, self.max_parallel, stop=self.stop)
+            applier = Applier(session, self.actor, self.clock, self.hooks, self.max_parallel, self.lock_timeout,
+                              stop=self.stop)
             return applier.run()
         except ReconcilerError as exc:
             self.hooks.note(f"pass failed: {exc}")

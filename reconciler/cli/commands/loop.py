@@ -17,7 +17,8 @@ from reconciler.cli import clock, options
 @click.option("--once", is_flag=True, help="One pass, then exit (for cron or CI schedules).")
 @click.option("--pull", is_flag=True, help="git pull --ff-only before each pass.")
 @click.option("--max-parallel", type=click.IntRange(1, 256), default=None)
-def run(directory, state_url, actor, interval, once, pull, max_parallel) -> int:
+@click.option("--lock-timeout", type=float, default=None, metavar="S", help="Seconds to wait for the workspace lock.")
+def run(directory, state_url, actor, interval, once, pull, max_parallel, lock_timeout) -> int:
     """Reconcile in a loop; SIGTERM stops cleanly, handing a running task back."""
     from rich.console import Console
 
@@ -27,7 +28,8 @@ def run(directory, state_url, actor, interval, once, pull, max_parallel) -> int:
     from reconciler.models.common import parse_duration
 
     loop = Loop(directory, state_url, resolve_actor(actor), clock.clock_for(None),
-                ProgressView(Console(highlight=False, soft_wrap=True)), parse_duration(interval), pull, max_parallel)
+                ProgressView(Console(highlight=False, soft_wrap=True)), parse_duration(interval), pull, max_parallel,
+                lock_timeout=lock_timeout)
 
     def stop(signum, _frame):
         loop.hooks.stage(f"Received {signal.Signals(signum).name}: finishing up (running tasks are handed back)")
