@@ -17,7 +17,8 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from reconciler.errors import TemplateError
 
-_SINGLE = re.compile(r"^\{\{\s*(?P<expr>(?:(?!\}\}|\{\{|\{%).)+?)\s*\}\}$", re.DOTALL)
+# A value that is exactly one expression (no braces inside) keeps the expression's type.
+_SINGLE = re.compile(r"^\{\{\s*(?P<expr>[^{}]+?)\s*\}\}$", re.DOTALL)
 
 
 def _to_json(value: Any) -> str:
@@ -65,8 +66,8 @@ def _simple(source: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
         paths.append(match.group(1))
         pos = match.end()
     literals.append(source[pos:])
-    if any(marker in part for part in literals for marker in ("{{", "{%", "{#", "}}")):
-        return None
+    if any("{" in part or "}" in part for part in literals):
+        return None  # anything brace-like outside plain placeholders is jinja's to judge
     return tuple(literals), tuple(paths)
 
 
