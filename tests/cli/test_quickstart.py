@@ -151,3 +151,22 @@ def test_approve_in_git_writes_a_reviewed_approval_document(cli, quickstart):
     assert all("approved in production by alice" in c["reason"] for c in prod)
     bad = cli("approve", "-C", quickstart, *PROD, "--commit")
     assert bad.code == 2 and "need --git" in bad.err
+
+
+def test_platform_plan_shows_artifact_diffs(cli, tmp_path, monkeypatch):
+    import shutil
+
+    from tests.conftest import EXAMPLES
+
+    root = tmp_path / "platform"
+    shutil.copytree(EXAMPLES / "platform", root, ignore=shutil.ignore_patterns(".reconciler"))
+    markdown = cli("plan", "-C", root, "--at", "2026-11-22T10:00:00Z", "--format", "markdown")
+    assert markdown.code == 0, markdown.err
+    assert "artifacts of <code>web/dev/dev-1</code>: compose.lock.yml, nginx.conf, web.env" in markdown.out
+    assert "+    image: registry.example.com/shop/web@sha256:3333" in markdown.out
+    assert "SESSION_KEY='<redacted>'" in markdown.out and "example-session-key" not in markdown.out
+    text = cli("plan", "-C", root, "--at", "2026-11-22T10:00:00Z")
+    assert "artifacts: compose.lock.yml, nginx.conf, web.env" in text.out
+    doc = plan_json(cli, root, "--at", "2026-11-22T10:00:00Z")
+    web = next(c for c in doc["changes"] if c["target"] == "web/dev/dev-1")
+    assert web["artifacts"]["compose.lock.yml"]["sha256"] and web["artifacts"]["compose.lock.yml"]["changed"]

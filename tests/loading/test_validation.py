@@ -196,3 +196,35 @@ def test_cli_mistakes_get_one_line_and_exit_2(cli, args, message):
 def test_missing_config_file_is_a_cli_mistake(cli, tmp_path):
     result = cli("validate", "-C", tmp_path)
     assert result.code == 2 and "no reconciler.yaml" in result.err
+
+
+def test_invalid_cel_points_into_the_expression(cli, ws):
+    code, diags = errors_of(cli, ws, ("env.yaml", """
+        type: Environment
+        name: prod
+        system: shop
+        resourceSelector: resource.metadata["env"] == "prod" &&
+        ---
+        type: Environment
+        name: qa
+        system: shop
+        resourceSelector: 'resourse.kind == "K"'
+        """))
+    assert code == 1
+    got = summarize(diags)
+    assert got[0][:2] == ("env.yaml", 4) and got[0][3] == "Invalid CEL"
+    assert got[0][2] == 19 + len('resource.metadata["env"] == "prod" &&')  # just past the dangling &&
+    assert ("env.yaml", 9, 20, "Invalid CEL") in got  # inside the quotes, at 'resourse'
+    assert "unknown variable 'resourse'" in diags[1]["detail"]
+
+
+def test_invalid_semver_range_in_a_version_selector(cli, ws):
+    code, diags = errors_of(cli, ws, ("p.yaml", """
+        type: Policy
+        name: p
+        rules:
+          - versionSelector: {selector: 'semverSatisfies(version.tag, ">=1.2 <<2")'}
+        """))
+    assert code == 1
+    (diag,) = diags
+    assert diag["summary"] == "Invalid CEL" and diag["line"] == 4 and "range" in diag["detail"]

@@ -16,6 +16,23 @@ def cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+ARTIFACT_TARGETS = 5
+
+
+def artifact_sections(changes) -> list[str]:
+    """Unified diffs of the artifacts each change would ship (a few targets per deployment)."""
+    with_diffs = [c for c in changes if any(a.get("changed") and a.get("diff") for a in c.artifacts.values())]
+    out: list[str] = []
+    for change in with_diffs[:ARTIFACT_TARGETS]:
+        changed = {p: a for p, a in change.artifacts.items() if a.get("changed") and a.get("diff")}
+        out += [f"<details><summary>artifacts of <code>{change.key}</code>: {', '.join(sorted(changed))}</summary>",
+                "", "```diff", *[a["diff"].rstrip("\n") for _, a in sorted(changed.items())], "```", "",
+                "</details>", ""]
+    if len(with_diffs) > ARTIFACT_TARGETS:
+        out += [f"_Artifact diffs of {len(with_diffs) - ARTIFACT_TARGETS} more targets are in the plan JSON._", ""]
+    return out
+
+
 def render(plan: Plan) -> str:
     rev = plan.revision if plan.revision == "worktree" else plan.revision[:12]
     lines = [f"### reconciler plan for `{plan.workspace}` at `{rev}`", ""]
@@ -42,6 +59,7 @@ def render(plan: Plan) -> str:
         lines += [f"<details><summary><b>{dep}</b> ({n} line{'s' if n != 1 else ''})</summary>", ""]
         if dep in by_dep:
             lines += ["| operation | version | targets | where | reason |", "|---|---|---|---|---|", *by_dep[dep], ""]
+            lines += artifact_sections([c for c in plan.changes if c.key.deployment == dep])
         if dep in blocked:
             lines += ["| blocked version | targets | where | rule | why | moves |", "|---|---|---|---|---|---|",
                       *blocked[dep], ""]

@@ -58,6 +58,9 @@ def render(plan: Plan, console: Console) -> None:
         symbol, colour = SYMBOLS.get(op, ("*", "white"))
         what = f"{op} {dep} {_versions(items[0])} on {_where([c.key for c in items])}"
         console.print(f"  [{colour}]{symbol} {escape(what)}[/]  [dim]{escape(reason)}[/]")
+        files = sorted({p for c in items for p, a in c.artifacts.items() if a.get("changed")})
+        if files:
+            console.print(f"      [dim]artifacts: {escape(', '.join(files))}[/]")
     for (dep, version, policy, rule, message, nxt), items in group_blocked(plan.blocked).items():
         when = f"; next evaluation {short_time(nxt)}" if nxt else "; waits for a person"
         head = f"blocked {dep} {version} on {_where([b.key for b in items])}".replace("  ", " ")
