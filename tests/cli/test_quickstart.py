@@ -158,6 +158,7 @@ def test_platform_plan_shows_artifact_diffs(cli, tmp_path, monkeypatch):
 
     from tests.conftest import EXAMPLES
 
+    monkeypatch.setenv("STOREFRONT_SESSION_KEY", "example-session-key")
     root = tmp_path / "platform"
     shutil.copytree(EXAMPLES / "platform", root, ignore=shutil.ignore_patterns(".reconciler"))
     markdown = cli("plan", "-C", root, "--at", "2026-11-22T10:00:00Z", "--format", "markdown")
