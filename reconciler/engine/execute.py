@@ -154,7 +154,10 @@ class Runner:
         message = jobs.scrub(result.message, secrets)
         log, cut = jobs.bound_log(jobs.scrub(result.log, secrets), self.log_limit)
         if result.status in ASYNC_STATUSES:
-            self.store.update_task(task.id, status=result.status, message=message, log=log,  # type: ignore
+            latest = self.store.get_task(task.id)  # type: ignore[attr-defined]
+            if latest.status in statuses.TERMINAL:
+                return latest.status  # reported finished (e.g. through the API) while we polled
+            self.store.update_task(task.id, status=result.status, message=message, log=log or latest.log,  # type: ignore
                                    log_truncated=cut, external_id=result.external_id or task.external_id)
             self.hooks.task_finished(task, result.status, message)
             return result.status

@@ -41,7 +41,7 @@ def build_job(task: TaskRecord, artifacts: dict[str, str] | None = None) -> tupl
     }
     job = Job(task.id, task.attempt, task.operation, task.target, task.deployment, task.environment, task.resource,
               task.version, task.release_id, config, variables, release, artifacts or {}, task.from_version,
-              task.external_id)
+              task.external_id, task.status, task.message)
     return job, secrets
 
 

@@ -49,6 +49,8 @@ class Job:
     artifacts: dict[str, str] = field(default_factory=dict)
     previous_version: str | None = None
     external_id: str | None = None
+    status: str = ""  # the task's recorded status and message when the job was built (for polls)
+    message: str = ""
 
     def payload(self) -> dict[str, Any]:
         """The JSON document sent to agents (stdin of a command, body of an HTTP POST)."""
