@@ -43,6 +43,8 @@ class KubernetesConfig(AgentConfig):
                                                         "Default: every Deployment, StatefulSet and DaemonSet "
                                                         "in the manifests.")
     timeout: Duration | None = Field(None, description="Timeout of kubectl apply/delete; default: the task timeout.")
+    blueGreen: bool = Field(False, description="Run the new release beside the live one under the other colour "
+                                               "and switch the Services only after verification passes.")
 
     @field_validator("waitFor")
     @classmethod
@@ -78,6 +80,11 @@ class KubernetesAgent(Agent):
         run = _Kubectl(cfg, job, ctx)
         if job.operation == "uninstall":
             return run.step(["delete", "-R", "-f", str(directory), "--ignore-not-found"], "kubectl delete")
+        if cfg.blueGreen:
+            from reconciler.executors.builtin import kubernetes_bluegreen
+
+            shutil.rmtree(directory, ignore_errors=True)
+            return kubernetes_bluegreen.dispatch(run, cfg, job, ctx, manifests, directory)
         discovered = rollouts(manifests)  # parsed first: invalid YAML stops before anything is applied
         waits = [(item, cfg.namespace) for item in cfg.waitFor] if cfg.waitFor is not None else discovered
         applied = run.step(["apply", "-R", "-f", str(directory)], "kubectl apply")
@@ -93,6 +100,16 @@ class KubernetesAgent(Agent):
                 return result
         names = ", ".join(r for r, _ in waits) or "no rollouts to wait for"
         return AgentResult("done", f"applied {len(manifests)} manifest file(s); ready: {names}", run.log)
+
+
+    def finalize(self, job: Job, ctx: ExecContext, outputs: dict, succeeded: bool) -> AgentResult | None:
+        """Blue-green: switch the Services to the new colour, or abandon it (see kubernetes_bluegreen)."""
+        cfg: KubernetesConfig = self.config  # type: ignore[assignment]
+        if not cfg.blueGreen or not outputs.get("colour"):
+            return None
+        from reconciler.executors.builtin import kubernetes_bluegreen
+
+        return kubernetes_bluegreen.finalize(_Kubectl(cfg, job, ctx), outputs, succeeded)
 
 
 class _Kubectl:
@@ -116,6 +133,12 @@ class _Kubectl:
             return AgentResult("failed", f"{what} failed (exit code {done.returncode})" + (f": {tail}" if tail else ""),
                                self.log)
         return AgentResult("done", f"{what} succeeded", self.log)
+
+    def capture(self, args: list[str]) -> str:
+        """stdout of a read-only kubectl command ('' when it fails)."""
+        done = run_argv(self._argv(args, self.cfg.namespace), cwd=self.ctx.workdir, env=self.env,
+                        timeout=self.cfg.timeout or self.ctx.timeout, ctx=self.ctx)
+        return done.out.decode("utf-8", "replace") if done.outcome == "exited" and done.returncode == 0 else ""
 
     def _argv(self, args: list[str], namespace: str | None) -> list[str]:
         argv = [self.cfg.kubectl]
