@@ -6,28 +6,30 @@ policies; build its release; classify the change against what runs; then check d
 prune) or orphans, and an orphan paired with a new target of the same deployment × environment
 becomes a recreate (the deployment moved).
 
+The plan is made deployment by deployment (``DeploymentOutcome``); an outcome passed in ``reuse``
+(from a plan cache, whose inputs are unchanged) is taken as it is instead of being recomputed.
+
 This is a purely computational function with no side effects: the clock is ``facts.now``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.errors import TemplateError
 from reconciler.models import statuses
 from reconciler.models.catalog import Catalog
 from reconciler.models.keys import TargetKey
-from reconciler.planning import changes, decide, jobrules, selectors
-from reconciler.planning.facts import Facts
+from reconciler.planning import changes, decide, dispatch, jobrules
+from reconciler.planning.facts import Facts, states_of
 from reconciler.planning.fingerprint import fingerprint
-from reconciler.planning.plan import Blocked, Change, InFlight, Orphan, Plan
-from reconciler.planning.policies import evaluate, retry
-from reconciler.planning.policies.base import RuleContext
+from reconciler.planning.outcome import DeploymentOutcome
+from reconciler.planning.plan import Blocked, Change, InFlight, Orphan, Plan, new_change
 from reconciler.planning.policies.index import PlanIndex
 from reconciler.planning.releases import Release, Render, build_release
-from reconciler.planning.targets import compute_targets
+from reconciler.planning.targets import TargetSource
 
 
 @dataclass
@@ -43,57 +45,126 @@ class PlanError:
 class PlanResult:
     plan: Plan
     errors: list[PlanError] = field(default_factory=list)
-    releases: dict[str, Release] = field(default_factory=dict)
+    outcomes: dict[str, DeploymentOutcome] = field(default_factory=dict)  # computed here, not reused
+    index: PlanIndex | None = None
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # deployment -> (unchanged, targets)
+
+    @property
+    def releases(self) -> dict[str, Release]:
+        """The release of every planned change (not of queued requests), by target key."""
+        return {str(c.key): c.release for c in self.plan.changes if c.release is not None and not c.queued}
 
 
-def build_plan(catalog: Catalog, facts: Facts, render: Render, *, only: Iterable[str] | None = None) -> PlanResult:
-    keys = compute_targets(catalog)
-    index = PlanIndex.build(catalog, facts, keys)
-    plan = Plan(catalog.config.workspace, catalog.revision, facts.now, targets=len(keys))
-    result = PlanResult(plan)
+def plan_order(catalog: Catalog, facts: Facts) -> list[str]:
+    """Deployments of the catalog and of recorded state, in the order their target keys sort."""
+    names = set(catalog.deployments) | set(_state_deployments(facts))
+    return sorted(names, key=lambda name: name + "/")
+
+
+def build_plan(catalog: Catalog, facts: Facts, render: Render, *, only: Iterable[str] | None = None,
+               reuse: Mapping[str, DeploymentOutcome] | None = None,
+               targets: TargetSource | None = None) -> PlanResult:
+    source = targets or TargetSource(catalog)
+    index = PlanIndex.build(catalog, facts, source)
+    plan = Plan(catalog.config.workspace, catalog.revision, facts.now)
+    result = PlanResult(plan, index=index)
     wanted = set(only) if only else None
-    for key in keys:
-        if wanted is None or str(key) in wanted:
-            _plan_target(index, key, render, result)
-    _plan_removed(index, {str(k) for k in keys}, wanted, result)
-    plan.changes = jobrules.assign_batches(sorted(plan.changes, key=lambda c: str(c.key)))
-    plan.blocked.sort(key=lambda b: str(b.key))
+    removed_in_flight: list[InFlight] = []
+    for name in plan_order(catalog, facts):
+        outcome = (reuse or {}).get(name)
+        if outcome is not None:
+            bind(outcome, index, render)
+        else:
+            outcome = plan_deployment(index, name, render, wanted)
+            result.outcomes[name] = outcome
+        plan.changes.extend(outcome.changes)
+        plan.blocked.extend(outcome.blocked)
+        plan.in_flight.extend(outcome.in_flight)
+        removed_in_flight.extend(outcome.removed_in_flight)
+        plan.orphaned.extend(outcome.orphaned)
+        plan.unchanged += outcome.unchanged
+        plan.targets += outcome.targets
+        result.counts[name] = (outcome.unchanged, outcome.targets)
+        result.errors.extend(outcome.errors)
+    plan.in_flight.extend(removed_in_flight)
     return result
 
 
-def _plan_target(index: PlanIndex, key: TargetKey, render: Render, result: PlanResult) -> None:
-    facts, plan = index.facts, result.plan
+def plan_deployments(catalog: Catalog, facts: Facts, render: Render, names: Iterable[str],
+                     targets: TargetSource | None = None) -> dict[str, DeploymentOutcome]:
+    """The outcomes of some deployments only (a worker's share of a plan; ``build_plan`` merges)."""
+    index = PlanIndex.build(catalog, facts, targets or TargetSource(catalog))
+    return {name: plan_deployment(index, name, render, None) for name in names}
+
+
+def bind(outcome: DeploymentOutcome, index: PlanIndex, render: Render) -> None:
+    """Let a reused outcome's deferred releases rebuild themselves from this plan's inputs."""
+    if outcome.releases is not None:
+        catalog = index.catalog
+
+        def rebuild(key: TargetKey, tag: str) -> Release:
+            version = catalog.version(key.deployment, tag)
+            assert version is not None, f"version {tag} of {key.deployment} vanished from a cached plan"
+            return release_for(index, key, version, render)
+
+        outcome.releases.build = rebuild
+
+
+def plan_deployment(index: PlanIndex, name: str, render: Render, wanted: set[str] | None) -> DeploymentOutcome:
+    """The outcome of one deployment: its targets, then its recorded targets that no longer exist."""
+    outcome = DeploymentOutcome(name, computed_at=index.facts.now)
+    keys = index.source.of(name) if name in index.catalog.deployments else []
+    outcome.targets = len(keys)
+    for key in keys:
+        if wanted is None or str(key) in wanted:
+            _plan_target(index, key, render, outcome)
+    _plan_removed(index, name, {str(k) for k in keys}, wanted, outcome)
+    outcome.changes = jobrules.assign_batches(sorted(outcome.changes, key=lambda c: str(c.key)))
+    outcome.blocked.sort(key=lambda b: str(b.key))
+    for item in outcome.blocked:
+        index.expires(name, item.next_evaluation)
+    outcome.until = index.horizons.get(name)
+    outcome.exact = name in index.now_dependent
+    return outcome
+
+
+def _plan_target(index: PlanIndex, key: TargetKey, render: Render, outcome: DeploymentOutcome) -> None:
+    facts = index.facts
     name = str(key)
     active = facts.active.get(name) or []
-    running = [t for t in active if t.status != statuses.PENDING]
+    running = [t for t in active if t.status != statuses.PENDING] if active else active
     if running:
         task = running[-1]
-        plan.in_flight.append(InFlight(name, task.id, task.operation, task.status, task.version))
+        outcome.in_flight.append(InFlight(name, task.id, task.operation, task.status, task.version))
         return
-    decision = decide.decide(index, key)
     state = facts.states.get(name)
+    decision = decide.decide(index, key, state=state)
     if decision.version is None:
-        _blocked_or_unchanged(plan, decision, state)
+        _blocked_or_unchanged(outcome, decision, state)
         return
     fp = fingerprint(index, key, decision.version)
     if not active and state is not None and state.version == decision.version.tag and state.fingerprint == fp:
-        _blocked_or_unchanged(plan, decision, state)  # same inputs as recorded: same release, nothing to do
+        _blocked_or_unchanged(outcome, decision, state)  # same inputs as recorded: same release, nothing to do
         return
     try:
-        release = _release(index, key, decision.version, render)
+        release = release_for(index, key, decision.version, render)
     except TemplateError as exc:
-        result.errors.append(PlanError(name, key.deployment, str(exc), exc.template, exc.line))
+        outcome.errors.append(PlanError(name, key.deployment, str(exc), exc.template, exc.line))
         return
     if state is not None and state.release_id != release.id:
         state = facts.state(name) or state  # the full record, with the inputs that explain the change
     verdict = changes.classify(state, release, lambda: facts.releases.get(state.release_id) if state else None)
-    same = [t for t in active if t.release_id == release.id]
+    same = [t for t in active if t.release_id == release.id] if active else active
     if verdict is None or same:
         if active:  # a queued task already delivers this (or the current) release
-            _queued(plan, (same or active)[-1])
+            _queued(outcome, (same or active)[-1])
         else:
-            _blocked_or_unchanged(plan, decision, state)
+            _blocked_or_unchanged(outcome, decision, state)
         return
+    _change(index, key, decision, release, state, active, verdict, fp, render, outcome)
+
+
+def _change(index, key, decision, release, state, active, verdict, fp, render, outcome) -> None:
     operation, reason, diff = verdict
     if decision.blocked is not None:
         reason += f" ({decision.blocked_version} is held back: {decision.blocked.message})"
@@ -103,163 +174,104 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, result: PlanR
                or v.message.startswith("skipped")]
     if notable:
         reason += "; " + "; ".join(notable)
-    hold = _dispatch_hold(index, key, decision, release, state)
+    hold = dispatch.hold(index, key, decision, release, state)
     if isinstance(hold, Blocked):
-        plan.blocked.append(hold)
+        outcome.blocked.append(hold)
         return
-    result.releases[name] = release
-    cancels, after = _sequencing(index, key, decision, active)
+    cancels, after = dispatch.sequencing(index, key, decision, active)
     if cancels:
         reason += f" (cancels pending {', '.join(cancels)}: releaseSequencing cancel)"
     if after:
         reason += f" (after pending {', '.join(after)}: releaseSequencing wait)"
+    settings = _settings(index, key, decision.version, release, render)
+    outcome.changes.append(new_change(key, operation, state.version if state else None, release.version, reason,
+                                      diff, release, retry_of=hold, cancels=cancels, after=after,
+                                      concurrency=dispatch.concurrency(index, key, decision), policy=settings,
+                                      fingerprint=fp))
+
+
+def _settings(index: PlanIndex, key: TargetKey, version, release: Release, render: Render) -> dict:
+    """Verification, rollback and strategy settings of a change: one value per deployment ×
+    environment unless verification metrics render per target (or rules differ per resource)."""
+    def rules(kind: str) -> list:
+        return dispatch.job_rules(index, key, version, kind)
+
+    memo_key = ("settings", key.deployment, key.environment, version.tag)
+    found = index.memo.get(memo_key)
+    if found is not None:
+        return found
     context = {**release.context, "variables": release.variables, "config": release.config}
-    settings = jobrules.after_dispatch(_context(index, key, decision.version), render, context)
-    plan.changes.append(Change(key, operation, state.version if state else None, release.version, reason, diff,
-                               release, retry_of=hold, cancels=cancels, after=after,
-                               concurrency=_concurrency(index, key, decision), policy=settings, fingerprint=fp))
+    settings = jobrules.after_dispatch(dispatch.context(index, key, version), render, context, rules)
+    if not rules("verification") and index.memo.get("policies-resource-free"):
+        index.memo[memo_key] = settings  # shared: nobody mutates a change's settings
+    return settings
 
 
-def _queued(plan: Plan, task) -> None:
+def _queued(outcome: DeploymentOutcome, task) -> None:
     """A recorded pending task: a queued request (redeploy, rollback) is shown as the change it makes."""
     if task.run_id:
-        plan.in_flight.append(InFlight(task.target, task.id, task.operation, task.status, task.version))
+        outcome.in_flight.append(InFlight(task.target, task.id, task.operation, task.status, task.version))
         return
-    plan.changes.append(Change(TargetKey.parse(task.target), task.operation, task.from_version, task.version,
-                               f"{task.reason} (queued as task {task.id})", task.diff, queued=task.id))
+    outcome.changes.append(Change(TargetKey.parse(task.target), task.operation, task.from_version, task.version,
+                                  f"{task.reason} (queued as task {task.id})", task.diff, queued=task.id))
 
 
-def _blocked_or_unchanged(plan: Plan, decision: decide.Decision, state) -> None:
+def _blocked_or_unchanged(outcome: DeploymentOutcome, decision: decide.Decision, state) -> None:
     if decision.blocked is not None:
         v = decision.blocked
-        plan.blocked.append(Blocked(decision.key, decision.blocked_version or "", v.policy, v.rule, v.message,
-                                    v.next_evaluation, state.version if state else None, v.status))
+        outcome.blocked.append(Blocked(decision.key, decision.blocked_version or "", v.policy, v.rule, v.message,
+                                       v.next_evaluation, state.version if state else None, v.status))
     else:
-        plan.unchanged += 1
+        outcome.unchanged += 1
 
 
-def _release(index: PlanIndex, key: TargetKey, version, render: Render) -> Release:
-    created = index.created_at(version.deployment, version.tag).isoformat().replace("+00:00", "Z")
+def release_for(index: PlanIndex, key: TargetKey, version, render: Render) -> Release:
+    """The release of ``version`` on ``key`` under this plan's inputs. Raises TemplateError."""
+    created = index.memo.get(("created-text", version.deployment, version.tag))
+    if created is None:
+        created = index.created_at(version.deployment, version.tag).isoformat().replace("+00:00", "Z")
+        index.memo[("created-text", version.deployment, version.tag)] = created
+    else:
+        index.created_at(version.deployment, version.tag)  # notes a clock-dependent creation time again
     return build_release(index.catalog, key, version, render, index.facts.secret_digests,
                          index.facts.placement_fields.get(key.deployment, ()), created, index.facts.template_digests,
                          index.memo, decide.target_views(index, key))
 
 
-def _dispatch_hold(index: PlanIndex, key: TargetKey, decision, release: Release, state) -> Blocked | str | None:
-    """A Blocked entry when dispatch is held, the task id to retry, or None to dispatch anew."""
-    facts = index.facts
-    freeze = _freeze(index, key) or _concurrency_hold(index, key, decision, state)
-    if freeze is not None:
-        return freeze
-    last = facts.latest.get(str(key))
-    if last is None or last.release_id != release.id or last.status not in statuses.TERMINAL \
-            or last.status == statuses.DONE or last.operation == "uninstall":
-        return None
-    rules = evaluate.job_rules(_context(index, key, decision.version), "retry")
-    policy, rule = rules[0] if rules else ("(default)", None)
-    verdict = retry.eligible(rule, last, facts.now)
-    if verdict.allowed:
-        return last.id
-    return Blocked(key, release.version, policy, "retry", verdict.message, verdict.next_evaluation,
-                   state.version if state else None, verdict.status)
+def _state_deployments(facts: Facts) -> Iterable[str]:
+    names = getattr(facts.states, "deployments", None)
+    if callable(names):
+        return names()
+    return {name.split("/", 1)[0] for name in facts.states}
 
 
-def _context(index: PlanIndex, key: TargetKey, version) -> RuleContext:
-    views = {**decide.target_views(index, key), "version": selectors.version_view(version)}
-    dep = index.catalog.deployments[key.deployment]
-    return RuleContext(index.catalog, index.facts, index, key, dep,
-                       index.catalog.environments[(dep.system, key.environment)],
-                       index.catalog.resources[key.resource], version, views)
-
-
-def _sequencing(index: PlanIndex, key: TargetKey, decision, pending) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Pending (never started) tasks of another release: cancel them (default) or run them first."""
-    if not pending:
-        return (), ()
-    rules = evaluate.job_rules(_context(index, key, decision.version), "releaseSequencing")
-    mode = rules[0][1].mode if rules else "cancel"
-    ids = tuple(t.id for t in pending)
-    return (ids, ()) if mode == "cancel" else ((), ids)
-
-
-def _concurrency(index: PlanIndex, key: TargetKey, decision) -> tuple[tuple[str, int], ...]:
-    """Free slots of every concurrency rule for this target (its max minus tasks already running)."""
-    rules = evaluate.job_rules(_context(index, key, decision.version), "concurrency")
-    out = []
-    for policy, rule in rules:
-        out.append((policy, rule.max - _running_in_scope(index, policy)))
-    return tuple(out)
-
-
-def _running_in_scope(index: PlanIndex, policy: str) -> int:
-    memo_key = ("running-in-scope", policy)
-    if memo_key not in index.memo:
-        compiled = next(p for p in index.policies if p.policy.name == policy)
-        count = 0
-        for target, tasks in index.facts.active.items():
-            if not any(t.status != statuses.PENDING for t in tasks):
-                continue
-            key = TargetKey.parse(target)
-            if key.deployment in index.catalog.deployments and key.resource in index.catalog.resources \
-                    and compiled.matches(decide.target_views(index, key)):
-                count += 1
-        index.memo[memo_key] = count
-    return index.memo[memo_key]
-
-
-def _concurrency_hold(index: PlanIndex, key: TargetKey, decision, state) -> Blocked | None:
-    for policy, free in _concurrency(index, key, decision):
-        if free <= 0:
-            return Blocked(key, decision.version.tag, policy, "concurrency",
-                           f"all slots of {policy} are taken by running tasks; it starts when one finishes",
-                           None, state.version if state else None)
-    return None
-
-
-def _freeze(index: PlanIndex, key: TargetKey) -> Blocked | None:
-    now = index.facts.now
-    views = None
-    for freeze in index.catalog.freezes:
-        if freeze.until is not None and freeze.until <= now:
-            continue
-        views = views or decide.target_views(index, key)
-        scope = selectors.TARGET_SCOPE
-        if any(selectors.compile_selector(s.environments, "environment", scope).matches(views)
-               and selectors.compile_selector(s.deployments, "deployment", scope).matches(views)
-               and selectors.compile_selector(s.resources, "resource", scope).matches(views) for s in freeze.selectors):
-            until = f" until {freeze.until:%Y-%m-%d %H:%MZ}" if freeze.until else " until the Freeze is removed"
-            state = index.facts.states.get(str(key))
-            return Blocked(key, "", freeze.name, "freeze", f"frozen{until}: {freeze.reason}", freeze.until,
-                           state.version if state else None)
-    return None
-
-
-def _plan_removed(index: PlanIndex, existing: set[str], wanted: set[str] | None, result: PlanResult) -> None:
-    facts, plan, catalog = index.facts, result.plan, index.catalog
+def _plan_removed(index: PlanIndex, deployment: str, existing: set[str], wanted: set[str] | None,
+                  outcome: DeploymentOutcome) -> None:
+    facts, catalog = index.facts, index.catalog
     installs: dict[tuple[str, str], list[Change]] = defaultdict(list)
-    for change in plan.changes:
+    for change in outcome.changes:
         if change.operation == "install":
             installs[(change.key.deployment, change.key.environment)].append(change)
-    for name, state in sorted(facts.states.items()):
+    for name, state in sorted(states_of(facts, deployment, index.memo).items()):
         if name in existing or (wanted is not None and name not in wanted):
             continue
         key = TargetKey.parse(name)
         if facts.active.get(name):
             task = facts.active[name][-1]
-            plan.in_flight.append(InFlight(name, task.id, task.operation, task.status, task.version))
+            outcome.removed_in_flight.append(InFlight(name, task.id, task.operation, task.status, task.version))
             continue
         why = _removal_reason(catalog, key)
         paired = installs.get((key.deployment, key.environment))
         if paired:
             new = paired.pop(0)
-            plan.changes.remove(new)
-            plan.changes.append(Change(new.key, "recreate", state.version, new.to_version,
-                                       f"moved from {key.resource} to {new.key.resource} ({why})", new.diff,
-                                       new.release, from_resource=key.resource))
+            outcome.changes.remove(new)
+            outcome.changes.append(Change(new.key, "recreate", state.version, new.to_version,
+                                          f"moved from {key.resource} to {new.key.resource} ({why})", new.diff,
+                                          new.release, from_resource=key.resource))
         elif facts.prune:
-            plan.changes.append(Change(key, "uninstall", state.version, None, why))
+            outcome.changes.append(Change(key, "uninstall", state.version, None, why))
         else:
-            plan.orphaned.append(Orphan(name, state.version, f"{why}; uninstall with --prune or prune: true"))
+            outcome.orphaned.append(Orphan(name, state.version, f"{why}; uninstall with --prune or prune: true"))
 
 
 def _removal_reason(catalog: Catalog, key: TargetKey) -> str:

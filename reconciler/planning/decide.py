@@ -22,6 +22,8 @@ from reconciler.planning.policies import evaluate
 from reconciler.planning.policies.base import RuleContext, Verdict
 from reconciler.planning.policies.index import PlanIndex
 
+_LOOKUP = object()
+
 
 @dataclass
 class Decision:
@@ -48,27 +50,33 @@ def ordered_versions(index: PlanIndex, deployment: str) -> list[Version]:
 
 
 def target_views(index: PlanIndex, key: TargetKey) -> dict[str, Any]:
-    catalog = index.catalog
-    dep = catalog.deployments[key.deployment]
-    return {
-        "resource": _view(index, ("rv", key.resource), lambda: selectors.resource_view(catalog.resources[key.resource])),
-        "deployment": _view(index, ("dv", key.deployment), lambda: selectors.deployment_view(dep)),
-        "environment": _view(index, ("ev", dep.system, key.environment),
-                             lambda: selectors.environment_view(catalog.environments[(dep.system, key.environment)])),
-    }
+    memo = index.memo
+    resource = memo.get(("rv", key.resource))
+    if resource is None:
+        resource = memo[("rv", key.resource)] = selectors.resource_view(index.catalog.resources[key.resource])
+    pair = memo.get(("dev", key.deployment, key.environment))
+    if pair is None:
+        dep = index.catalog.deployments[key.deployment]
+        pair = memo[("dev", key.deployment, key.environment)] = (
+            selectors.deployment_view(dep),
+            selectors.environment_view(index.catalog.environments[(dep.system, key.environment)]))
+    return {"resource": resource, "deployment": pair[0], "environment": pair[1]}
 
 
-def _view(index: PlanIndex, memo_key: tuple[str, ...], make) -> dict[str, Any]:
-    view = index.memo.get(memo_key)
-    if view is None:
-        view = index.memo[memo_key] = make()
-    return view
+def version_view(index: PlanIndex, version: Version) -> dict[str, Any]:
+    """The selector view of a version (without a derived creation time), shared by a plan."""
+    memo_key = ("vv", version.deployment, version.tag)
+    found = index.memo.get(memo_key)
+    if found is None:
+        found = index.memo[memo_key] = selectors.version_view(version)
+    return found
 
 
 def active_pin(index: PlanIndex, key: TargetKey, views: dict[str, Any]) -> Pin | None:
     for pin in index.catalog.pins:
         if pin.deployment != key.deployment or (pin.until is not None and pin.until <= index.facts.now):
             continue
+        index.expires(key.deployment, pin.until)
         if pin.targets and str(key) not in pin.targets:
             continue
         scope = selectors.TARGET_SCOPE
@@ -79,24 +87,30 @@ def active_pin(index: PlanIndex, key: TargetKey, views: dict[str, Any]) -> Pin |
     return None
 
 
-def decide(index: PlanIndex, key: TargetKey, *, explain: bool = False) -> Decision:
+def decide(index: PlanIndex, key: TargetKey, *, explain: bool = False, state: Any = _LOOKUP) -> Decision:
     """The desired version of ``key`` and, if a newer one is held back, the verdict holding it.
+    ``state`` is the target's recorded state if the caller already looked it up.
 
     When every verdict consulted depended only on the environment, the version and what the target
     runs (not on the target itself), the decision is shared by every target of the deployment ×
     environment running the same version, and computed once for them.
     """
-    catalog, facts = index.catalog, index.facts
-    state = facts.states.get(str(key))
+    facts = index.facts
+    name = str(key)
+    if state is _LOOKUP:
+        state = facts.states.get(name)
     current = state.version if state else None
-    views = target_views(index, key)
-    pin = active_pin(index, key, views)
-    held = {h.version for h in facts.holds if h.target == str(key)} if facts.holds else set()
-    shared = None if (explain or pin is not None or held or facts.active.get(str(key))) else \
+    views = target_views(index, key) if index.catalog.pins else None
+    pin = active_pin(index, key, views) if views is not None else None  # type: ignore[arg-type]
+    held = {h.version for h in facts.holds if h.target == name} if facts.holds else set()
+    shared = None if (explain or pin is not None or held or facts.active.get(name)) else \
         ("decision", key.deployment, key.environment, current)
-    if shared is not None and shared in index.memo:
-        return replace(index.memo[shared], key=key)
-    decision, specific = _walk(index, key, views, current, pin, held, explain)
+    if shared is not None:
+        found = index.memo.get(shared)
+        if found is not None:
+            return Decision(key, found.version, found.blocked, found.blocked_version, found.pin, found.trace,
+                            found.skipped, found.passed)
+    decision, specific = _walk(index, key, views or target_views(index, key), current, pin, held, explain)
     if shared is not None and not specific:
         index.memo[shared] = decision
     return decision
@@ -118,13 +132,17 @@ def _walk(index: PlanIndex, key: TargetKey, views, current, pin, held, explain) 
         why_not = _not_candidate(version, current, held)
         if not why_not and index.created_at(version.deployment, version.tag) > facts.now:
             why_not = "created after the evaluation time"
+            index.expires(key.deployment, index.created_at(version.deployment, version.tag))
         if why_not:
             decision.skipped.append((version.tag, why_not))
             continue
-        vviews = {**views, "version": selectors.version_view(version)}
-        ctx = RuleContext(catalog, facts, index, key, dep, env, res, version, vviews)
+        vviews = {**views, "version": version_view(index, version)}
+        ctx = RuleContext(catalog, facts, index, key, dep, env, res, version, vviews, current=current)
         verdicts = evaluate.evaluate(ctx, short_circuit=not explain)
         specific = specific or ctx.target_specific
+        for verdict in verdicts:
+            if verdict.next_evaluation is not None or verdict.until is not None:
+                index.expires(key.deployment, verdict.changes_at)
         if explain:
             decision.trace.append((version.tag, verdicts))
         first_bad = next((v for v in verdicts if not v.allowed), None)

@@ -1,6 +1,8 @@
 """Facts: everything planning reads besides the desired state, gathered by the engine beforehand.
 
 A plain value object. ``now`` is the injected clock; planning never reads the wall clock.
+``states`` may be a lazy mapping that also offers ``of_deployment(name)`` and ``deployments()``,
+so a plan that reuses most deployments from a cache reads only the states it needs.
 """
 
 from __future__ import annotations
@@ -9,7 +11,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reconciler.models.records import ApprovalRecord, HoldRecord, Outcome, ReleaseRecord, TargetState, TaskRecord
+from reconciler.models.records import (
+    ApprovalRecord,
+    HoldRecord,
+    Outcome,
+    ReleaseRecord,
+    TargetState,
+    TaskRecord,
+)
 
 
 @dataclass
@@ -37,3 +46,19 @@ class Facts:
         if self.state_detail is not None:
             return self.state_detail(target)
         return self.states.get(target)
+
+
+
+def states_of(facts: Facts, deployment: str, memo: dict | None = None) -> Mapping[str, TargetState]:
+    """The recorded states of one deployment's targets. A lazy ``states`` mapping (the engine's, for
+    large fleets) serves them per deployment; a plain one is grouped once per ``memo``."""
+    of_deployment = getattr(facts.states, "of_deployment", None)
+    if callable(of_deployment):
+        return of_deployment(deployment)
+    memo = {} if memo is None else memo
+    grouped = memo.get(("states-by-deployment",))
+    if grouped is None:
+        grouped = memo[("states-by-deployment",)] = {}
+        for name, state in facts.states.items():
+            grouped.setdefault(name.split("/", 1)[0], {})[name] = state
+    return grouped.get(deployment, {})

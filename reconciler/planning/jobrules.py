@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -19,10 +20,13 @@ from reconciler.planning.policies.base import RuleContext
 from reconciler.planning.releases import Render, render_tree
 
 
-def after_dispatch(ctx: RuleContext, render: Render, context: dict[str, Any]) -> dict[str, Any]:
-    """The verification, rollback and strategy settings for this target, JSON-ready."""
+def after_dispatch(ctx: RuleContext, render: Render, context: dict[str, Any],
+                   rules: Callable[[str], list[tuple[str, Any]]] | None = None) -> dict[str, Any]:
+    """The verification, rollback and strategy settings for this target, JSON-ready. ``rules``
+    looks up (policy, rule) pairs by kind, if the caller has a faster (memoized) lookup."""
+    lookup = rules or (lambda kind: evaluate.job_rules(ctx, kind))
     out: dict[str, Any] = {}
-    verifications = evaluate.job_rules(ctx, "verification")
+    verifications = lookup("verification")
     if verifications:
         metrics: dict[str, dict[str, Any]] = {}
         trigger = verifications[0][1].triggerOn
@@ -33,22 +37,22 @@ def after_dispatch(ctx: RuleContext, render: Render, context: dict[str, Any]) ->
                 spec["policy"] = policy
                 metrics.setdefault(metric.name, spec)  # the highest-priority policy wins a name
         out["verification"] = {"triggerOn": trigger, "metrics": list(metrics.values())}
-    rollbacks = evaluate.job_rules(ctx, "rollback")
+    rollbacks = lookup("rollback")
     if rollbacks:
         policy, rule = rollbacks[0]
         out["rollback"] = {"policy": policy, **rule.model_dump(mode="json")}
-    strategy = _strategy(ctx)
+    strategy = _strategy(ctx.deployment, lookup)
     if strategy is not None:
         out["strategy"] = strategy
     return out
 
 
-def _strategy(ctx: RuleContext) -> dict[str, Any] | None:
-    rules = evaluate.job_rules(ctx, "strategy")
+def _strategy(deployment, lookup) -> dict[str, Any] | None:
+    rules = lookup("strategy")
     if rules:
         return rules[0][1].model_dump(mode="json")
-    if ctx.deployment.strategy:
-        return Strategy.model_validate(ctx.deployment.strategy).model_dump(mode="json")
+    if deployment.strategy:
+        return Strategy.model_validate(deployment.strategy).model_dump(mode="json")
     return None
 
 

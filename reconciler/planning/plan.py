@@ -8,7 +8,7 @@ engine never branches on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -68,6 +68,26 @@ class Change:
         if self.artifacts:
             out["artifacts"] = self.artifacts
         return out
+
+
+def new_change(key: TargetKey, operation: str, from_version: str | None, to_version: str | None, reason: str,
+               diff: dict[str, Any], release: Release | None, **extra: Any) -> Change:
+    """``Change(...)`` without its per-field frozen ``__setattr__`` calls: a large plan makes
+    hundreds of thousands. Same values, same defaults."""
+    change = object.__new__(Change)
+    values = {name: factory() for name, factory in _CHANGE_FACTORIES}
+    values.update(_CHANGE_DEFAULTS)
+    values.update(key=key, operation=operation, from_version=from_version, to_version=to_version, reason=reason,
+                  diff=diff, release=release, **extra)
+    if len(values) != _CHANGE_FIELDS:
+        raise TypeError(f"unknown Change fields: {sorted(set(values) - {f.name for f in fields(Change)})}")
+    change.__dict__.update(values)
+    return change
+
+
+_CHANGE_DEFAULTS = {f.name: f.default for f in fields(Change) if f.default is not MISSING}
+_CHANGE_FACTORIES = [(f.name, f.default_factory) for f in fields(Change) if f.default_factory is not MISSING]
+_CHANGE_FIELDS = len(fields(Change))
 
 
 @dataclass(frozen=True)

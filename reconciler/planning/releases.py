@@ -15,25 +15,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconciler.models.catalog import Catalog
 from reconciler.models.entities import Deployment, Environment, Resource, Version
 from reconciler.models.keys import TargetKey
 from reconciler.models.variables import secret_ref
 from reconciler.planning import selectors
+from reconciler.planning.memo import model_digest
 from reconciler.planning.merge import deep_merge, get_path
 
 REDACTED = "<redacted>"
 Render = Callable[[str, Mapping[str, Any]], str]
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)  # json.dumps' own, made once
+
+
 def digest(value: Any) -> str:
     """A stable short digest of JSON-shaped data."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hashlib.sha256(_ENCODER.encode(value).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,7 @@ def materialize(spec: dict[str, Any], render: Render, reveal: Callable[[str], st
     return variables, render_tree(spec.get("template", {}), render, context)
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     value: Any
     source: str  # "resource:<id>" | "deployment" | "variableSet:<name>"
     secret: str | None = None
@@ -140,12 +143,17 @@ def build_release(catalog: Catalog, key: TargetKey, version: Version, render: Re
     resolved = resolve_variables(catalog, dep, env, res, views)
     shown = {k: (REDACTED if r.secret is not None else r.value) for k, r in resolved.items()}
     agent = catalog.agents.get(dep.agent.ref) if dep.agent else None
-    merged = _memo(memo, ("merged", dep.name, version.tag), lambda: deep_merge(
-        agent.config if agent else {}, dep.agent.config if dep.agent else {}, version.jobAgentConfig))
-    vview = _memo(memo, ("version-view", dep.name, version.tag, created_at),
-                  lambda: selectors.version_view(version, created_at))
+    merged = memo.get(("merged", dep.name, version.tag))
+    if merged is None:
+        merged = memo[("merged", dep.name, version.tag)] = deep_merge(
+            agent.config if agent else {}, dep.agent.config if dep.agent else {}, version.jobAgentConfig)
+    vview = memo.get(("version-view", dep.name, version.tag, created_at))
+    if vview is None:
+        vview = memo[("version-view", dep.name, version.tag, created_at)] = selectors.version_view(version,
+                                                                                                   created_at)
     context = {**views, "version": vview, "variables": shown, "system": dep.system, "target": str(key)}
-    config = render_tree(merged, render, context)
+    config = _render_config(merged, render, context, memo) if type(merged) is dict else _render_shared(
+        merged, render, context, memo)
     secrets = {k: r.secret for k, r in resolved.items() if r.secret}
     inputs = _inputs(dep, agent, version, env, res, resolved, secret_digests, memo)
     if dep.artifacts:
@@ -161,9 +169,12 @@ def build_release(catalog: Catalog, key: TargetKey, version: Version, render: Re
     if dep.artifacts:  # artifacts render from the whole context, so everything it holds counts
         identity.update(templates=inputs["templates"], resource=inputs["resource"], environment=inputs["environment"])
     rid = digest(identity)
-    base_context = {k: v for k, v in context.items() if k != "variables"}
-    return Release(rid, key, version.tag, shown, config, config_digest, inputs, placement, secrets, merged,
-                   base_context)
+    del context["variables"]  # the template context without variables, which the release keeps apart
+    release = object.__new__(Release)  # Release(...) without per-field frozen __setattr__ calls
+    release.__dict__.update(id=rid, target=key, version=version.tag, variables=shown, config=config,
+                            config_digest=config_digest, inputs=inputs, placement=placement, secrets=secrets,
+                            template=merged, context=context)
+    return release
 
 
 def _memo(memo: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
@@ -177,24 +188,94 @@ def _inputs(dep, agent, version, env, res, resolved, secret_digests, memo) -> di
     """Digests of everything the release resolves from, to explain why it changed."""
     variables = {}
     for k, r in resolved.items():
-        entry = {"source": r.source, "digest": _memo(memo, ("value", repr(r.value)), lambda r=r: digest(r.value))}
+        value_key = ("value", type(r.value), r.value) if type(r.value) in (str, int) else ("value", repr(r.value))
+        value_digest = memo.get(value_key)
+        if value_digest is None:
+            value_digest = memo[value_key] = digest(r.value)
+        entry = {"source": r.source, "digest": value_digest}
         if r.secret:
             entry["secret"] = secret_digests.get(r.secret, "unresolved")
         variables[k] = entry
-    return {
-        "deployment": _memo(memo, ("dep-digest", dep.name), lambda: digest({
+    return {"deployment": _entity_digests(dep, agent, version, env, res, memo)[0],
+            "version": memo[("ver-digest", dep.name, version.tag)], "resource": memo[("res-digest", res.identifier)],
+            "environment": memo[("env-digest", env.system, env.name)], "variables": variables}
+
+
+def _entity_digests(dep, agent, version, env, res, memo) -> tuple[str]:
+    """Fill the memo with the digests of the deployment, version, resource and environment."""
+    found = memo.get(("dep-digest", dep.name))
+    if found is None:
+        found = memo[("dep-digest", dep.name)] = digest({
             "agent": deep_merge(agent.config if agent else {}, dep.agent.config if dep.agent else {}),
             "artifacts": [a.model_dump(mode="json") for a in dep.artifacts],
             "strategy": dep.strategy, "placement": dep.placement, "timeout": dep.timeout,
-        })),
-        "version": _memo(memo, ("ver-digest", dep.name, version.tag), lambda: digest(
-            version.model_dump(mode="json", include={"config", "jobAgentConfig", "images"}))),
-        "resource": _memo(memo, ("res-digest", res.identifier), lambda: digest(
-            res.model_dump(mode="json", include={"name", "kind", "version", "metadata", "config"}))),
-        "environment": _memo(memo, ("env-digest", env.system, env.name), lambda: digest(
-            env.model_dump(mode="json", include={"metadata"}))),
-        "variables": variables,
-    }
+        })
+    if ("ver-digest", dep.name, version.tag) not in memo:
+        memo[("ver-digest", dep.name, version.tag)] = model_digest(version, "release", lambda v: digest(
+            v.model_dump(mode="json", include={"config", "jobAgentConfig", "images"})))
+    if ("res-digest", res.identifier) not in memo:
+        memo[("res-digest", res.identifier)] = model_digest(res, "release", lambda r: digest(
+            r.model_dump(mode="json", include={"name", "kind", "version", "metadata", "config"})))
+    if ("env-digest", env.system, env.name) not in memo:
+        memo[("env-digest", env.system, env.name)] = model_digest(
+            env, "release", lambda e: digest(e.model_dump(mode="json", include={"metadata"})))
+    return (found,)
+
+
+_SHARED_TEMPLATE = re.compile(  # text with only {{ version.x }}, {{ deployment.x }}, {{ environment.x }}
+    r"(?:[^{}]|\{\{\s*(?:version|deployment|environment)(?:\.[A-Za-z_][A-Za-z0-9_]*)+\s*\}\})*")
+
+
+_PLAIN, _LIST, _TREE = 0, 1, 2
+
+
+def _render_config(merged: dict[str, Any], render: Render, context: Mapping[str, Any], memo: dict[Any, Any]) -> Any:
+    """``_render_shared`` of a whole job config, with its shape worked out once per config: which
+    top-level values are plain (copied), lists of plain strings (copied), or need rendering."""
+    shape = memo.get(("config-shape", id(merged)))
+    if shape is None:
+        shape = memo[("config-shape", id(merged))] = ([(k, _kind(v), v) for k, v in merged.items()], merged)
+    out = {}
+    for k, kind, v in shape[0]:
+        if kind == _PLAIN:
+            out[k] = v
+        elif kind == _LIST:
+            out[k] = list(v)
+        else:
+            out[k] = _render_shared(v, render, context, memo)
+    return out
+
+
+def _kind(value: Any) -> int:
+    if isinstance(value, str):
+        return _TREE if ("{{" in value or "{%" in value) else _PLAIN
+    if isinstance(value, (dict, list)):
+        plain = isinstance(value, list) and all(isinstance(v, str) and "{{" not in v and "{%" not in v for v in value)
+        return _LIST if plain else _TREE
+    return _PLAIN
+
+
+def _render_shared(value: Any, render: Render, context: Mapping[str, Any], memo: dict[Any, Any]) -> Any:
+    """``render_tree`` for a job config, remembering the rendering of strings that read only the
+    version, deployment and environment (the same for every target sharing those views)."""
+    if isinstance(value, str):
+        if "{{" not in value and "{%" not in value:
+            return value
+        if not _SHARED_TEMPLATE.fullmatch(value):
+            return render(value, context)
+        key = ("rendered", value, id(context["version"]), id(context["deployment"]), id(context["environment"]))
+        found = memo.get(key)
+        if found is None:
+            out = render(value, context)
+            if type(out) not in (str, int, float, bool):
+                return out  # a lone expression may yield a mutable value: never share one
+            found = memo[key] = (out, context["version"], context["deployment"], context["environment"])
+        return found[0]
+    if isinstance(value, dict):
+        return {k: _render_shared(v, render, context, memo) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render_shared(v, render, context, memo) for v in value]
+    return value
 
 
 def render_tree(value: Any, render: Render, context: Mapping[str, Any]) -> Any:

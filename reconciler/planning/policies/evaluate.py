@@ -28,9 +28,14 @@ RULES: dict[str, tuple[Callable[[Any, RuleContext], Verdict], tuple[str, ...], i
 
 
 def applicable_rules(ctx: RuleContext) -> list[tuple[str, int, str, Any]]:
-    """(policy, index, kind, rule) of every version-selection rule for this target, cheapest first."""
-    memo_key = ("applicable", ctx.key)
-    found = ctx.index.memo.get(memo_key)
+    """(policy, index, kind, rule) of every version-selection rule for this target, cheapest first
+    (shared per environment × deployment when no policy selector reads the resource)."""
+    memo = ctx.index.memo
+    free = memo.get("policies-resource-free")
+    if free is None:
+        free = memo["policies-resource-free"] = all(p.resource_free for p in ctx.index.policies)
+    memo_key = ("applicable", ctx.key.deployment, ctx.key.environment) if free else ("applicable", ctx.key)
+    found = memo.get(memo_key)
     if found is None:
         found = []
         for compiled in ctx.index.applicable(ctx.views):
@@ -38,7 +43,7 @@ def applicable_rules(ctx: RuleContext) -> list[tuple[str, int, str, Any]]:
                 if kind in RULES:
                     found.append((compiled.policy.name, i, kind, rule))
         found.sort(key=lambda item: RULES[item[2]][2])
-        ctx.index.memo[memo_key] = found
+        memo[memo_key] = found
     return found
 
 
@@ -50,43 +55,90 @@ def job_rules(ctx: RuleContext, kind: str) -> list[tuple[str, Any]]:
     return out
 
 
-def run(ctx: RuleContext, policy: str, index: int, kind: str, rule: Any) -> Verdict:
-    skip = _skip(ctx, policy, kind)
-    if skip is not None:
-        return skip.named(policy, kind)
-    fn, scope, _ = RULES[kind]
+def _scope(kind: str, rule: Any, memo: dict) -> tuple[str, ...]:
+    scope = RULES[kind][1]
     if callable(scope):
-        scope = scope(rule)
-    memo_key = (policy, index, kind, *(ctx.scope_value(s) for s in scope))
-    verdict = ctx.index.memo.get(memo_key)
+        found = memo.get(("rule-scope", id(rule)))
+        if found is None:
+            found = memo[("rule-scope", id(rule))] = (scope(rule), rule)  # keep the rule alive with its id
+        return found[0]
+    return scope
+
+
+def run(ctx: RuleContext, policy: str, index: int, kind: str, rule: Any) -> Verdict:
+    memo = ctx.index.memo
+    if ctx.catalog.skips:
+        skip = _skip(ctx, policy, kind)
+        if skip is not None:
+            return skip.named(policy, kind)
+    scope = _scope(kind, rule, memo)
+    if "target" in scope:  # one verdict per target: nothing to share, so nothing to remember
+        ctx.target_specific = True
+        verdict = RULES[kind][0](rule, ctx)
+        return verdict if verdict.rule else verdict.named(policy, kind)
+    memo_key = (policy, index, kind, *[ctx.scope_value(s) for s in scope])
+    verdict = memo.get(memo_key)
     if verdict is None:
-        verdict = fn(rule, ctx)
+        verdict = RULES[kind][0](rule, ctx)
         if not verdict.rule:  # a rule may pass on another rule's verdict (rollout waits for approval)
             verdict = verdict.named(policy, kind)
-        ctx.index.memo[memo_key] = verdict
+        memo[memo_key] = verdict
     return verdict
 
 
 def evaluate(ctx: RuleContext, *, short_circuit: bool = True) -> list[Verdict]:
     """Verdicts for the candidate, in evaluation order; the last one is the first non-allow."""
     ctx.applicable = applicable_rules(ctx)
-    if ctx.index.memo.get("resource-specific-policies") is None:
-        ctx.index.memo["resource-specific-policies"] = any(not p.resource_free for p in ctx.index.policies) or any(
+    memo = ctx.index.memo
+    specific = memo.get("resource-specific-policies")
+    if specific is None:
+        specific = memo["resource-specific-policies"] = any(not p.resource_free for p in ctx.index.policies) or any(
             s.resource is not None for s in ctx.catalog.skips)
-    if ctx.index.memo["resource-specific-policies"]:
+    if specific:
         ctx.target_specific = True  # which rules apply may differ from one target to the next
     out: list[Verdict] = []
-    builtin = selection.version_dependencies(ctx).named("(version)", "dependencies")
+    start = 0
     if ctx.version.dependencies:
+        builtin = selection.version_dependencies(ctx).named("(version)", "dependencies")
         out.append(builtin)
         if not builtin.allowed and short_circuit:
             return out
-    for policy, i, kind, rule in ctx.applicable:
+    elif short_circuit and not specific:
+        prefix, start, stopped = _shared_prefix(ctx)
+        out.extend(prefix)
+        if stopped:
+            return out
+    for policy, i, kind, rule in ctx.applicable[start:]:
         verdict = run(ctx, policy, i, kind, rule)
         out.append(verdict)
         if not verdict.allowed and short_circuit:
             break
     return out
+
+
+_SHARED_SCOPES = frozenset({"environment", "version", "deployment", "current"})
+
+
+def _shared_prefix(ctx: RuleContext) -> tuple[list[Verdict], int, bool]:
+    """The verdicts of the leading rules whose scope is shared by every target of the deployment ×
+    environment with the same current version (all but target-specific ones such as a rollout
+    position): (verdicts, rules covered, whether one of them did not allow). Computed once."""
+    memo_key = ("rule-prefix", id(ctx.applicable), ctx.key.deployment, ctx.key.environment, ctx.version.tag,
+                ctx.current_version)
+    found = ctx.index.memo.get(memo_key)
+    if found is None:
+        verdicts: list[Verdict] = []
+        stopped = False
+        for policy, i, kind, rule in ctx.applicable or []:
+            if not _SHARED_SCOPES.issuperset(_scope(kind, rule, ctx.index.memo)):
+                break
+            verdict = run(ctx, policy, i, kind, rule)
+            verdicts.append(verdict)
+            if not verdict.allowed:
+                stopped = True
+                break
+        found = ctx.index.memo[memo_key] = ((verdicts, len(verdicts), stopped), ctx.applicable)
+    return found[0]
 
 
 def _skip(ctx: RuleContext, policy: str, kind: str) -> Verdict | None:

@@ -1,6 +1,7 @@
 """PlanIndex: read-only lookups built once per plan (targets by deployment × environment and by
 resource, approvals, task outcomes, version creation times, compiled policies) plus the shared
-memo of rule verdicts keyed by rule scope.
+memo of rule verdicts keyed by rule scope, and per deployment the earliest time its outcome may
+change by the clock alone (what a plan cache's validity rests on).
 
 This is a purely computational module with no side effects.
 """
@@ -18,6 +19,7 @@ from reconciler.models.policy import Policy, Rule
 from reconciler.models.records import ApprovalRecord
 from reconciler.planning import selectors
 from reconciler.planning.facts import Facts
+from reconciler.planning.targets import TargetSource
 
 
 @dataclass
@@ -48,24 +50,26 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
 class PlanIndex:
     catalog: Catalog
     facts: Facts
-    targets: list[TargetKey]
-    by_dep_env: dict[tuple[str, str], list[TargetKey]] = field(default_factory=dict)
-    by_resource: dict[str, list[TargetKey]] = field(default_factory=dict)
+    source: TargetSource
     approvals: dict[tuple[str, str, str], list[ApprovalRecord]] = field(default_factory=dict)
     # (deployment, environment, version) -> status -> resource -> (first_at, last_at)
     outcomes: dict[tuple[str, str, str], dict[str, dict[str, tuple[datetime, datetime]]]] = field(default_factory=dict)
     policies: list[CompiledPolicy] = field(default_factory=list)
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    # deployment -> the earliest time the clock alone may change its outcome (plan-cache validity)
+    horizons: dict[str, datetime] = field(default_factory=dict)
+    now_dependent: set[str] = field(default_factory=set)  # outcomes that depend on the clock's exact value
+    _by_dep_env: dict[str, dict[str, list[TargetKey]]] = field(default_factory=dict)
+    _by_resource: dict[str, list[TargetKey]] | None = None
 
     @classmethod
-    def build(cls, catalog: Catalog, facts: Facts, targets: list[TargetKey]) -> PlanIndex:
+    def build(cls, catalog: Catalog, facts: Facts, targets: list[TargetKey] | TargetSource) -> PlanIndex:
+        if not isinstance(targets, TargetSource):
+            grouped: dict[str, list[TargetKey]] = defaultdict(list)
+            for key in targets:
+                grouped[key.deployment].append(key)
+            targets = TargetSource(catalog, grouped)
         index = cls(catalog, facts, targets)
-        by_dep_env: dict[tuple[str, str], list[TargetKey]] = defaultdict(list)
-        by_resource: dict[str, list[TargetKey]] = defaultdict(list)
-        for key in targets:
-            by_dep_env[(key.deployment, key.environment)].append(key)
-            by_resource[key.resource].append(key)
-        index.by_dep_env, index.by_resource = dict(by_dep_env), dict(by_resource)
         index.approvals = _approvals(facts.approvals)
         index.outcomes = _outcomes(facts) if facts.outcome_source is None else {}
         enabled = [p for p in catalog.policies if p.enabled]
@@ -73,11 +77,48 @@ class PlanIndex:
         index.policies = [compile_policy(p) for p in enabled]
         return index
 
+    def targets_in(self, deployment: str, environment: str) -> list[TargetKey]:
+        """Targets of one deployment × environment, sorted."""
+        by_env = self._by_dep_env.get(deployment)
+        if by_env is None:
+            by_env = self._by_dep_env[deployment] = defaultdict(list)
+            for key in self.source.of(deployment):
+                by_env[key.environment].append(key)
+        return by_env.get(environment, [])
+
+    def targets_on(self, resource: str) -> list[TargetKey]:
+        """Targets of every deployment on one resource (cross-deployment rules read these)."""
+        if self._by_resource is None:
+            by_resource: dict[str, list[TargetKey]] = defaultdict(list)
+            for key in self.source.all():
+                by_resource[key.resource].append(key)
+            self._by_resource = by_resource
+        return self._by_resource.get(resource, [])
+
+    def expires(self, deployment: str, when: datetime | None) -> None:
+        """Note that ``deployment``'s outcome may change by itself at ``when``."""
+        if when is not None:
+            current = self.horizons.get(deployment)
+            if current is None or when < current:
+                self.horizons[deployment] = when
+
     def created_at(self, deployment: str, tag: str) -> datetime:
+        found = self.memo.get(("created", deployment, tag))
+        if found is None:
+            found = self.memo[("created", deployment, tag)] = self._created_at(deployment, tag)
+        if found[1]:
+            self.now_dependent.add(deployment)
+        return found[0]
+
+    def _created_at(self, deployment: str, tag: str) -> tuple[datetime, bool]:
+        """(creation time, whether that is the clock's value: a version nobody has seen yet)."""
         version = self.catalog.version(deployment, tag)
         if version is not None and version.createdAt is not None:
-            return version.createdAt
-        return self.facts.first_seen.get((deployment, tag), self.facts.now)
+            return version.createdAt, False
+        seen = self.facts.first_seen.get((deployment, tag))
+        if seen is None:
+            return self.facts.now, True
+        return seen, False
 
     def applicable(self, views: dict[str, Any]) -> list[CompiledPolicy]:
         """Policies matching a target. Policies whose selectors ignore ``resource`` are matched once

@@ -25,7 +25,7 @@ def evaluate(rule: EnvironmentProgression, ctx: RuleContext) -> Verdict:
                 if e.name != ctx.environment.name and program.matches({"environment": selectors.environment_view(e)})]
     if not upstream:
         return deny("no environment matches dependsOnEnvironmentSelector, so this can never progress")
-    verdicts = [_one(rule, ctx, env.name) for env in sorted(upstream, key=lambda e: e.name)]
+    verdicts = [_memo_one(rule, ctx, env.name) for env in sorted(upstream, key=lambda e: e.name)]
     passed = [v for v in verdicts if v.allowed]
     if passed:
         return min(passed, key=lambda v: v.satisfied_at or ctx.now)
@@ -34,8 +34,17 @@ def evaluate(rule: EnvironmentProgression, ctx: RuleContext) -> Verdict:
     return best
 
 
+def _memo_one(rule: EnvironmentProgression, ctx: RuleContext, env: str) -> Verdict:
+    """One upstream environment's verdict, the same for every downstream environment."""
+    memo_key = ("progression-upstream", id(rule), ctx.key.deployment, env, ctx.version.tag)
+    found = ctx.index.memo.get(memo_key)
+    if found is None:
+        found = ctx.index.memo[memo_key] = (_one(rule, ctx, env), rule)  # keeps the rule (and its id) alive
+    return found[0]
+
+
 def _one(rule: EnvironmentProgression, ctx: RuleContext, env: str) -> Verdict:
-    targets = ctx.index.by_dep_env.get((ctx.key.deployment, env), [])
+    targets = ctx.index.targets_in(ctx.key.deployment, env)
     if not targets:
         return allow(f"{env} has no targets for {ctx.key.deployment}")
     by_status = ctx.index.outcomes_for(ctx.key.deployment, env, ctx.version.tag)
@@ -60,4 +69,5 @@ def _one(rule: EnvironmentProgression, ctx: RuleContext, env: str) -> Verdict:
     if rule.maximumAgeHours is not None and ctx.now - latest > timedelta(hours=rule.maximumAgeHours):
         return pending(f"last success of {ctx.version.tag} in {env} ({fmt_time(latest)}) is older than "
                        f"{rule.maximumAgeHours:g}h; deploy it to {env} again")
-    return allow(f"{env} at {pct:.0f}% success, soaked", max(reached, soak_end))
+    expires = latest + timedelta(hours=rule.maximumAgeHours) if rule.maximumAgeHours is not None else None
+    return allow(f"{env} at {pct:.0f}% success, soaked", max(reached, soak_end), until=expires)

@@ -20,10 +20,11 @@ _FNV_OFFSET = 0xCBF29CE484222325
 _FNV_PRIME = 0x100000001B3
 
 
-def fnv1a_64(data: bytes) -> int:
-    value = _FNV_OFFSET
+def fnv1a_64(data: bytes, value: int = _FNV_OFFSET) -> int:
+    """FNV-1a 64 of ``data``, continuing from ``value`` (the hash of a prefix) when given."""
+    prime, mask = _FNV_PRIME, 0xFFFFFFFFFFFFFFFF
     for byte in data:
-        value = ((value ^ byte) * _FNV_PRIME) & 0xFFFFFFFFFFFFFFFF
+        value = ((value ^ byte) * prime) & mask
     return value
 
 
@@ -32,16 +33,32 @@ def position(ctx: RuleContext) -> tuple[int, int]:
     memo_key = ("rollout-order", ctx.key.deployment, ctx.key.environment, ctx.version.tag)
     order = ctx.index.memo.get(memo_key)
     if order is None:
-        targets = ctx.index.by_dep_env.get((ctx.key.deployment, ctx.key.environment), [])
+        targets = ctx.index.targets_in(ctx.key.deployment, ctx.key.environment)
         vid = f"{ctx.version.deployment}@{ctx.version.tag}"
-        ranked = sorted(targets, key=lambda k: (fnv1a_64(f"{k}{vid}".encode()), str(k)))
+        # Every key of the environment starts "deployment/environment/": hash that prefix once.
+        prefix = fnv1a_64(f"{ctx.key.deployment}/{ctx.key.environment}/".encode())
+        ranked = sorted(targets, key=lambda k: (fnv1a_64(f"{k.resource}{vid}".encode(), prefix), str(k)))
         order = {k: i for i, k in enumerate(ranked)}
         ctx.index.memo[memo_key] = order
     return order.get(ctx.key, 0), max(len(order), 1)
 
 
 def start_time(ctx: RuleContext) -> datetime | Verdict:
-    """When the rollout of this version starts for this target, or the verdict holding it back."""
+    """When the rollout of this version starts for this target, or the verdict holding it back.
+    The same for every target of the environment with the same rules and whether it runs something
+    (unless rules or skips differ per resource), so it is computed once for them."""
+    memo = ctx.index.memo
+    if memo.get("resource-specific-policies"):
+        return _start_time(ctx)
+    memo_key = ("rollout-start", id(ctx.applicable), ctx.key.deployment, ctx.key.environment, ctx.version.tag,
+                ctx.current_version is None)
+    found = memo.get(memo_key)
+    if found is None:
+        found = memo[memo_key] = (_start_time(ctx), ctx.applicable)  # keeps the rule list (and its id) alive
+    return found[0]
+
+
+def _start_time(ctx: RuleContext) -> datetime | Verdict:
     from reconciler.planning.policies import evaluate  # the rule runner imports this module
 
     start = ctx.index.created_at(ctx.version.deployment, ctx.version.tag)

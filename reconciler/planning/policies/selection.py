@@ -13,6 +13,7 @@ from reconciler.models.policy import DeploymentDependency, VersionSelector
 from reconciler.planning import selectors
 from reconciler.planning.policies.base import RuleContext, Verdict, allow, deny, pending
 
+
 def selector_scope(rule: VersionSelector) -> tuple[str, ...]:
     """A selector that never reads ``resource`` has one verdict per environment × version."""
     program = selectors.compile_selector(rule.selector, "version", selectors.VERSION_SCOPE)
@@ -30,7 +31,7 @@ def version_selector(rule: VersionSelector, ctx: RuleContext) -> Verdict:
 
 def _upstream_views(ctx: RuleContext):
     """(deployment view, current version view) of other deployments on the same resource."""
-    for key in ctx.index.by_resource.get(ctx.key.resource, []):
+    for key in ctx.index.targets_on(ctx.key.resource):
         if key.deployment == ctx.key.deployment:
             continue
         state = ctx.facts.states.get(str(key))

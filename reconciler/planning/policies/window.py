@@ -7,6 +7,7 @@ seven days before the evaluation time (plus the duration), so BYHOUR/BYDAY rules
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -51,19 +52,36 @@ def describe(at: datetime, tz: str) -> str:
     return f"{local:%a %Y-%m-%d %H:%M} {tz}"
 
 
+def anchor_shift(spec: DeploymentWindow, now: datetime) -> datetime | None:
+    """When occurrences computed at ``now`` may next differ because the implicit anchor (local
+    midnight seven days back) moves; None with an explicit DTSTART. An hour early, for DST."""
+    if "DTSTART" in spec.rrule.upper():
+        return None
+    local = now.astimezone(ZoneInfo(spec.timezone)).replace(tzinfo=None) - timedelta(days=7, seconds=spec.duration)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    wall = midnight + timedelta(days=7, seconds=spec.duration) - timedelta(hours=1)
+    return max(wall.replace(tzinfo=ZoneInfo(spec.timezone)), now)
+
+
 def evaluate(spec: DeploymentWindow, ctx: RuleContext) -> Verdict:
     if ctx.current_version is None:
         return allow("first deployment of this target is exempt from the deployment window")
-    inside = current_window(spec, ctx.now)
+    verdict = _evaluate(spec, ctx.now)
+    shift = anchor_shift(spec, ctx.now)
+    return verdict if shift is None else replace(verdict, until=shift)
+
+
+def _evaluate(spec: DeploymentWindow, now: datetime) -> Verdict:
+    inside = current_window(spec, now)
     if spec.allow:
         if inside:
             return allow(f"inside deployment window until {describe(inside[1], spec.timezone)}", None, inside[1])
-        opening = next_opening(spec, ctx.now)
+        opening = next_opening(spec, now)
         when = f"deployment window opens {describe(opening, spec.timezone)}" if opening else "no future deployment window"
         return pending(when, opening)
     if inside:
         return pending(f"deny window until {describe(inside[1], spec.timezone)}", inside[1])
-    return allow("outside deny windows", None, next_opening(spec, ctx.now))
+    return allow("outside deny windows", None, next_opening(spec, now))
 
 
 def push_start(spec: DeploymentWindow, start: datetime) -> datetime:

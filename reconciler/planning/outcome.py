@@ -1,0 +1,89 @@
+"""The planned outcome of one deployment, the unit a plan cache stores and reuses.
+
+A plan is the concatenation of its deployments' outcomes: every list of the Plan is sorted by
+target key, and the keys of one deployment (``dep/...``) form one contiguous block in that order,
+so outcomes computed separately merge into exactly the plan a single pass would have made.
+
+An outcome is valid for evaluation times in ``[computed_at, until)`` (only at ``computed_at``
+itself when ``exact``: it read the clock's value, e.g. a version nobody has seen yet).
+
+A reused outcome's releases are ``DeferredRelease``s: they carry the identity the plan prints
+(id, version, config digest) and rebuild everything else from the current inputs on first use;
+equal input digests guarantee an equal release, which is checked.
+
+This is a purely computational module with no side effects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+
+from reconciler.models.keys import TargetKey
+from reconciler.planning.plan import Blocked, Change, InFlight, Orphan
+from reconciler.planning.releases import Release
+
+_HEAVY = tuple(f.name for f in fields(Release) if f.name not in ("id", "target", "version", "config_digest"))
+
+
+@dataclass
+class DeploymentOutcome:
+    deployment: str
+    changes: list[Change] = field(default_factory=list)  # sorted by key, batches assigned
+    blocked: list[Blocked] = field(default_factory=list)  # sorted by key
+    in_flight: list[InFlight] = field(default_factory=list)  # targets with work in flight, in key order
+    removed_in_flight: list[InFlight] = field(default_factory=list)  # removed targets with work in flight
+    orphaned: list[Orphan] = field(default_factory=list)
+    unchanged: int = 0
+    targets: int = 0
+    errors: list = field(default_factory=list)  # PlanError: outcomes with errors are never cached
+    computed_at: datetime | None = None
+    until: datetime | None = None
+    exact: bool = False
+    releases: ReleaseSource | None = None  # rebuilds the deferred releases of a reused outcome
+
+    def valid_at(self, at: datetime) -> bool:
+        if self.computed_at is None or at < self.computed_at:
+            return False
+        if at == self.computed_at:
+            return True
+        return not self.exact and (self.until is None or at < self.until)
+
+
+class ReleaseSource:
+    """Rebuilds a release from the inputs of the plan that reuses an outcome (rebound per plan)."""
+
+    def __init__(self) -> None:
+        self.build: Callable[[TargetKey, str], Release] | None = None
+
+
+class DeferredRelease(Release):
+    """A Release known by its identity; its other fields are rebuilt on first access."""
+
+    def __init__(self, id: str, target: TargetKey, version: str, config_digest: str, source: ReleaseSource):
+        self.__dict__.update(id=id, target=target, version=version, config_digest=config_digest, _source=source)
+
+    def __getattr__(self, name: str):
+        if name not in _HEAVY:
+            raise AttributeError(name)
+        build = self.__dict__["_source"].build
+        if build is None:
+            raise RuntimeError(f"the cached release {self.__dict__['id']} is not bound to a plan")
+        full = build(self.__dict__["target"], self.__dict__["version"])
+        if full.id != self.__dict__["id"]:
+            raise RuntimeError(f"plan cache inconsistency: release of {full.target} rebuilt as {full.id}, "
+                               f"cached as {self.__dict__['id']}; clear the plan cache and report this")
+        for heavy in _HEAVY:
+            object.__setattr__(self, heavy, getattr(full, heavy))
+        return self.__dict__[name]
+
+    def __reduce__(self):  # pragma: no cover - never pickled; materialize first
+        raise TypeError("DeferredRelease cannot be pickled")
+
+
+def release_identity(release: Release | None) -> tuple[str, str, str] | None:
+    """(id, version, config digest) of a release: what a cached outcome keeps of it."""
+    if release is None:
+        return None
+    return release.id, release.version, release.config_digest
