@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from reconciler.engine.statefacts import LazyLatest, LazyReleases, StateDetails, StateSlices
 from reconciler.engine.workspace import Workspace, open_workspace
 from reconciler.executors import registry
 from reconciler.models import statuses
@@ -49,43 +50,33 @@ def open_session(directory: str, ref: str | None = None, state_url: str | None =
 
 
 def gather_facts(session: Session, now: datetime, *, exclude_tasks: set[str] = frozenset()) -> Facts:
-    """Everything planning reads from recorded state (and the secret digests), as plain values."""
+    """Everything planning reads from recorded state (and the secret digests), as plain values.
+    Target states, failed tasks, full state records and releases are read lazily, per deployment,
+    so a plan that reuses cached outcomes reads only what it plans."""
     store = session.store
     catalog = session.catalog
     active: dict[str, list[TaskRecord]] = {}
     for task in store.active_tasks():  # type: ignore[attr-defined]
         if task.id not in exclude_tasks:
             active.setdefault(task.target, []).append(task)
-    states = store.target_states(details=False)  # type: ignore[attr-defined]
+    lazy = hasattr(store, "state_deployments")
+    states = StateSlices(store) if lazy else store.target_states(details=False)  # type: ignore[attr-defined]
     return Facts(
         now=now,
         states=states,
-        latest=store.latest_unsuccessful(),  # type: ignore[attr-defined]
+        latest=LazyLatest(store) if lazy else store.latest_unsuccessful(),  # type: ignore[attr-defined]
         active=active,
         approvals=[*store.approvals(), *git_approvals(catalog)],  # type: ignore[attr-defined]
         holds=store.holds(),  # type: ignore[attr-defined]
         first_seen=store.first_seen(),  # type: ignore[attr-defined]
-        releases=LazyReleases(store, {s.release_id for s in states.values()}),
+        releases=LazyReleases(store, states),
         secret_digests=secret_digests(catalog, store.secret_key(create=not session.readonly)),  # type: ignore
         placement_fields=placement_fields(catalog),
         template_digests=template_digests(session),
         prune=catalog.config.prune,
-        state_detail=store.target_state,  # type: ignore[attr-defined]
+        state_detail=StateDetails(store, states) if lazy else store.target_state,  # type: ignore[attr-defined]
         outcome_source=store.outcomes_for,  # type: ignore[attr-defined]
     )
-
-
-class LazyReleases(dict):
-    """Current releases, fetched from the store only when planning asks for one."""
-
-    def __init__(self, store, ids: set[str]):
-        super().__init__()
-        self._store, self._ids = store, ids
-
-    def get(self, key, default=None):  # type: ignore[override]
-        if key not in self and key in self._ids:
-            self[key] = self._store.get_release(key)
-        return super().get(key, default)
 
 
 def git_approvals(catalog: Catalog) -> list[ApprovalRecord]:

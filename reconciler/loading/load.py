@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from reconciler.diagnostics import Diagnostic, SourcePos
 from reconciler.errors import UsageError
-from reconciler.loading import checks, model_errors
+from reconciler.loading import checks, doccache, model_errors, prefetch
 from reconciler.loading.positions import PositionIndex
 from reconciler.loading.source import CONFIG_FILE, Source, open_source
 from reconciler.loading.yaml_reader import parse_file
@@ -57,15 +57,15 @@ def load_workspace(directory: str, ref: str | None = None, use_cache: bool = Tru
     skip = ([config.templatesDir, config.renderDir, "policy-tests", *config.exclude] if config
             else ["templates", "rendered", "policy-tests"])
     loaded: list[Loaded] = []
-    for item in source.yaml_files(skip):
-        parsed = parse_file(item.path, item.read(), item.blob, use_cache=use_cache)
-        diags.extend(parsed.diagnostics)
-        for index, doc in enumerate(parsed.documents):
-            if doc is None:
-                continue
-            model = _validate_document(doc, item.path, index, positions, diags)
-            if model is not None:
-                loaded.append(Loaded(model, item.path, index, doc))
+    files = source.yaml_files(skip)
+    if use_cache:
+        prefetch.warm(files)
+    reuse = use_cache and doccache.enabled()
+    for item in files:
+        found = doccache.remembered(item.path, item.blob) if reuse else None
+        if found is None:
+            found = _load_file(item, use_cache, reuse, positions, diags)
+        loaded.extend(found)
     catalog = None
     if config is not None:
         catalog = Catalog(config=config, revision=source.revision, dirty=source.dirty, root=str(source.root))
@@ -73,6 +73,28 @@ def load_workspace(directory: str, ref: str | None = None, use_cache: bool = Tru
         diags.extend(checks.check_catalog(catalog, loaded, positions))
     diags.sort(key=lambda d: d.sort_key())
     return LoadResult(catalog, diags, source, positions, loaded)
+
+
+def _load_file(item, use_cache: bool, reuse: bool, positions: PositionIndex, diags: list[Diagnostic]) -> list[Loaded]:
+    """The valid documents of one file; its problems are added to ``diags``."""
+    parsed = parse_file(item.path, item.read(), item.blob, use_cache=use_cache)
+    diags.extend(parsed.diagnostics)
+    before = len(diags)
+    fast = reuse and not parsed.diagnostics and doccache.validated_before(item.blob)
+    out = []
+    for index, doc in enumerate(parsed.documents):
+        if doc is None:
+            continue
+        model = doccache.construct(doc) if fast else None
+        if model is None:
+            model = _validate_document(doc, item.path, index, positions, diags)
+        if model is not None:
+            out.append(Loaded(model, item.path, index, doc))
+    if reuse and not parsed.diagnostics and len(diags) == before:
+        doccache.remember(item.path, item.blob, out)
+        if not fast:
+            doccache.mark_validated(item.blob)
+    return out
 
 
 def _load_config(source: Source, positions: PositionIndex, diags: list[Diagnostic]) -> WorkspaceConfig | None:

@@ -124,6 +124,11 @@ def _cache_path(blob: str) -> Path:
     return cache_dir() / CACHE_FORMAT / blob[:2] / f"{blob[2:]}.json"
 
 
+def cached(blob: str) -> bool:
+    """Whether the parse cache holds the documents of this blob."""
+    return _cache_path(blob).exists()
+
+
 def _cache_get(blob: str) -> list[Any] | None:
     try:
         return json.loads(_cache_path(blob).read_bytes())

@@ -141,17 +141,43 @@ class GitBranchStore(GitTaskQueries):
             doc = snap.read("releases", codec.shard(release_id), f"{codec.escape(release_id)}.json")
         return None if doc is None else codec.from_json(ReleaseRecord, doc)
 
-    def target_states(self, details: bool = True) -> dict[str, TargetState]:
-        return {s.target: s for s in self._records(TargetState, "targets")}
+    def target_states(self, details: bool = True, deployment: str | None = None) -> dict[str, TargetState]:
+        found = {s.target: s for s in self._records(TargetState, "targets")}
+        if deployment is None:
+            return found
+        return {k: v for k, v in found.items() if k.split("/", 1)[0] == deployment}
+
+    def state_deployments(self) -> set[str]:
+        return {name.split("/", 1)[0] for name in self.target_states()}
+
+    def plan_epochs(self) -> dict[str, str]:
+        """``{"*": token}``: one token for every deployment, the workspace's state tree (leases
+        excluded), so any recorded change invalidates cached plans."""
+        import hashlib
+
+        with self._read() as snap:
+            entry = snap.objects.lookup(snap.tree, snap.prefix) if snap.tree else None
+            entries = snap.objects.entries(entry[1]) if entry else {}
+            parts = sorted(f"{name}:{sha.hex()}" for name, (_mode, sha) in entries.items() if name != "locks")
+        return {"*": hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]}
+
+    def releases_by_id(self, ids: list[str]) -> dict[str, ReleaseRecord]:
+        out = {}
+        for rid in sorted(set(ids)):
+            found = self.get_release(rid)
+            if found is not None:
+                out[rid] = found
+        return out
 
     def target_state(self, target: str) -> TargetState | None:
         return self.target_states().get(target)
 
-    def latest_unsuccessful(self):
+    def latest_unsuccessful(self, deployment: str | None = None):
         from reconciler.models import statuses
 
         return {t: task for t, task in self.latest_tasks().items()
-                if task.status in statuses.TERMINAL and task.status != statuses.DONE}
+                if task.status in statuses.TERMINAL and task.status != statuses.DONE
+                and (deployment is None or task.deployment == deployment)}
 
     def latest_task(self, target: str):
         return self.latest_tasks().get(target)
@@ -237,6 +263,23 @@ class GitBranchStore(GitTaskQueries):
                 tx.delete(path)
 
         self._write(f"Unlock {name}", mutate)
+
+    # -- per-deployment leases: the same contract as SqlStore's (each claim is a winning commit) --
+    def claim_leases(self, names: list[str], info: LockInfo, token: str, now: datetime, limit: int = 1) -> list[str]:
+        claimed: list[str] = []
+        for name in sorted(set(names)):
+            if len(claimed) >= limit:
+                break
+            if self.try_lock(name, info, token, now) is None:
+                claimed.append(name)
+        return claimed
+
+    def renew_leases(self, names: list[str], token: str, expires_at: datetime) -> set[str]:
+        return {name for name in names if self.renew_lock(name, token, expires_at)}
+
+    def release_leases(self, names: list[str], token: str) -> None:
+        for name in names:
+            self.release_lock(name, token)
 
     def lock_holder(self, name: str) -> LockInfo | None:
         with self._read() as snap:

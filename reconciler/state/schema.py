@@ -198,3 +198,14 @@ api_keys = sa.Table(
     sa.Column("revoked_at", UTCDateTime),
     sa.UniqueConstraint("key_hash", name="uq_api_keys_hash"),
 )
+
+# -- incremental plans (migration 0004) ----------------------------------------------------------
+# One random token per deployment, replaced by triggers on every write to the rows planning reads
+# for it (tasks, target_state, approvals, holds, versions_seen): the plan cache keys on it.
+plan_epochs = sa.Table(
+    "plan_epochs", metadata,
+    sa.Column("workspace", sa.String(128), primary_key=True),
+    sa.Column("deployment", sa.String(128), primary_key=True),
+    sa.Column("token", sa.String(64), nullable=False),
+)
+sa.Index("ix_target_state_deployment", target_state.c.workspace, target_state.c.deployment)

@@ -12,16 +12,26 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from reconciler.errors import StateError
 from reconciler.models.records import ApprovalRecord, HoldRecord, LockInfo, ReleaseRecord, TargetState, Trace
 from reconciler.state import engine as engines
 from reconciler.state import migrate
-from reconciler.state.schema import approvals, holds, locks, meta, releases, target_state, traces, versions_seen
+from reconciler.state.schema import (
+    approvals,
+    holds,
+    locks,
+    meta,
+    plan_epochs,
+    releases,
+    target_state,
+    traces,
+    versions_seen,
+)
 from reconciler.state.sqlapi import ApiQueries
 from reconciler.state.sqltasks import TaskQueries
-
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -65,13 +75,20 @@ class SqlStore(TaskQueries, ApiQueries):
             return conn.execute(sa.select(meta.c.value).where(self._ws(meta), meta.c.key == key)).scalar()
 
     def set_meta_default(self, key: str, value: str) -> str:
-        """Store ``value`` under ``key`` unless one exists; return the stored value."""
-        with self._write() as conn:
-            found = conn.execute(sa.select(meta.c.value).where(self._ws(meta), meta.c.key == key)).scalar()
-            if found is not None:
-                return found
-            conn.execute(sa.insert(meta).values(workspace=self.workspace, key=key, value=value))
-            return value
+        """Store ``value`` under ``key`` unless one exists; return the stored value (also when
+        another process stored one at the same moment)."""
+        try:
+            with self._write() as conn:
+                found = conn.execute(sa.select(meta.c.value).where(self._ws(meta), meta.c.key == key)).scalar()
+                if found is not None:
+                    return found
+                conn.execute(sa.insert(meta).values(workspace=self.workspace, key=key, value=value))
+                return value
+        except IntegrityError:
+            stored = self.get_meta(key)
+            if stored is None:
+                raise
+            return stored
 
     def secret_key(self, create: bool = True) -> bytes:
         """The workspace's HMAC key for secret digests (created on first use, never printed).
@@ -98,8 +115,9 @@ class SqlStore(TaskQueries, ApiQueries):
                 versions_seen.c.deployment, versions_seen.c.tag).where(self._ws(versions_seen)))}
             new = [{"workspace": self.workspace, "deployment": d, "tag": t, "first_seen": at}
                    for d, t in sorted(set(pairs)) if (d, t) not in known]
-            if new:
-                conn.execute(sa.insert(versions_seen), new)
+            if new:  # another process may record the same version at the same moment: first one wins
+                dialect = postgresql if self.backend == "postgresql" else sqlite
+                conn.execute(dialect.insert(versions_seen).on_conflict_do_nothing(), new)
 
     # -- releases and target state ------------------------------------------------------------
     def put_release(self, release: ReleaseRecord) -> None:
@@ -123,21 +141,46 @@ class SqlStore(TaskQueries, ApiQueries):
             return None
         return ReleaseRecord(r.id, r.target, r.version, r.variables, r.config, r.config_digest, r.created_at)
 
-    def target_states(self, details: bool = True) -> dict[str, TargetState]:
-        """Every target's current state. Without ``details`` only the fields planning needs are read
-        (``inputs``, ``placement``, digests and times are left empty; fast for large fleets);
-        ``target_state(key)`` reads one in full."""
+    def target_states(self, details: bool = True, deployment: str | None = None) -> dict[str, TargetState]:
+        """Every target's current state (of one ``deployment`` if given). Without ``details`` only the
+        fields planning needs are read (``inputs``, ``placement``, digests and times are left empty;
+        fast for large fleets); ``target_state(key)`` reads one in full."""
         t = target_state
+        where = [self._ws(t)] if deployment is None else [self._ws(t), t.c.deployment == deployment]
         if not details:  # raw rows: no per-row type processing, for fleets of hundreds of thousands
-            query = sa.select(t.c.target, t.c.version, t.c.release_id, t.c.last_task_id, t.c.fingerprint).where(
-                self._ws(t))
+            query = sa.select(t.c.target, t.c.version, t.c.release_id, t.c.last_task_id, t.c.fingerprint).where(*where)
             with self._read() as conn:
                 rows = conn.execute(query).all()
             return {r[0]: TargetState(r[0], r[1], r[2], "", {}, {}, r[3], _EPOCH, None, r[4]) for r in rows}
         with self._read() as conn:
-            rows = conn.execute(sa.select(t).where(self._ws(t)))
+            rows = conn.execute(sa.select(t).where(*where))
             return {r.target: TargetState(r.target, r.version, r.release_id, r.config_digest, r.inputs, r.placement,
                                           r.last_task_id, r.updated_at, r.deployed_at, r.fingerprint) for r in rows}
+
+    def state_deployments(self) -> set[str]:
+        """Deployments that have at least one recorded target state."""
+        t = target_state
+        with self._read() as conn:
+            return set(conn.execute(sa.select(t.c.deployment).where(self._ws(t)).distinct()).scalars())
+
+    def plan_epochs(self) -> dict[str, str]:
+        """deployment -> a token that changes whenever recorded state planning reads for it changes
+        (maintained by database triggers, so every writer counts)."""
+        with self._read() as conn:
+            rows = conn.execute(sa.select(plan_epochs.c.deployment, plan_epochs.c.token).where(self._ws(plan_epochs)))
+            return {r[0]: r[1] for r in rows}
+
+    def releases_by_id(self, ids: list[str]) -> dict[str, ReleaseRecord]:
+        """Many releases in a few queries (planning's diffs against what runs)."""
+        out: dict[str, ReleaseRecord] = {}
+        unique = sorted(set(ids))
+        with self._read() as conn:
+            for start in range(0, len(unique), 500):
+                chunk = unique[start:start + 500]
+                for r in conn.execute(sa.select(releases).where(self._ws(releases), releases.c.id.in_(chunk))):
+                    out[r.id] = ReleaseRecord(r.id, r.target, r.version, r.variables, r.config, r.config_digest,
+                                              r.created_at)
+        return out
 
     def target_state(self, target: str) -> TargetState | None:
         t = target_state
@@ -240,3 +283,49 @@ class SqlStore(TaskQueries, ApiQueries):
             row = conn.execute(sa.select(locks).where(self._ws(locks), locks.c.name == name)).first()
         return None if row is None else LockInfo(row.name, row.owner, row.host, row.pid, row.acquired_at,
                                                  row.expires_at)
+
+    # -- per-deployment leases (scale-out on PostgreSQL) ---------------------------------------
+    def claim_leases(self, names: list[str], info: LockInfo, token: str, now: datetime, limit: int = 1) -> list[str]:
+        """Claim up to ``limit`` of the named leases that are free (never taken, expired, or ours).
+
+        Candidate rows are locked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so processes
+        claiming at the same time never wait for each other and never get the same lease. Returns
+        the names claimed, sorted.
+        """
+        if not names or limit <= 0:
+            return []
+        dialect = postgresql if self.backend == "postgresql" else sqlite
+        free = [{"workspace": self.workspace, "name": n, "owner": "", "host": "", "pid": 0, "token": "",
+                 "acquired_at": _EPOCH, "expires_at": _EPOCH} for n in sorted(set(names))]
+        with self._write() as conn:
+            conn.execute(dialect.insert(locks).on_conflict_do_nothing(), free)
+        with self._write() as conn:
+            query = (sa.select(locks.c.name)
+                     .where(self._ws(locks), locks.c.name.in_(sorted(set(names))),
+                            sa.or_(locks.c.expires_at <= now, locks.c.token == token))
+                     .order_by(locks.c.name).limit(limit))
+            if self.backend == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            claimed = [r[0] for r in conn.execute(query)]
+            if claimed:
+                conn.execute(sa.update(locks).where(self._ws(locks), locks.c.name.in_(claimed)).values(
+                    owner=info.owner, host=info.host, pid=info.pid, token=token, acquired_at=now,
+                    expires_at=info.expires_at))
+            return claimed
+
+    def renew_leases(self, names: list[str], token: str, expires_at: datetime) -> set[str]:
+        """Extend the named leases still held with ``token``; returns the names renewed."""
+        if not names:
+            return set()
+        where = (self._ws(locks), locks.c.name.in_(sorted(names)), locks.c.token == token)
+        with self._write() as conn:
+            conn.execute(sa.update(locks).where(*where).values(expires_at=expires_at))
+            return set(conn.execute(sa.select(locks.c.name).where(*where)).scalars())
+
+    def release_leases(self, names: list[str], token: str) -> None:
+        """Give the named leases held with ``token`` back (at once, not at expiry)."""
+        if names:
+            with self._write() as conn:
+                conn.execute(sa.update(locks).where(self._ws(locks), locks.c.name.in_(sorted(names)),
+                                                    locks.c.token == token).values(token="", expires_at=_EPOCH))
+

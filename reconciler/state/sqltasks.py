@@ -84,8 +84,9 @@ class TaskQueries:
         with self._read() as conn:
             return {r.target: task_from_row(r) for r in conn.execute(query)}
 
-    def latest_unsuccessful(self) -> dict[str, TaskRecord]:
-        """Targets whose newest task ended without success (failed, canceled, skipped, invalid agent).
+    def latest_unsuccessful(self, deployment: str | None = None) -> dict[str, TaskRecord]:
+        """Targets (of one ``deployment`` if given) whose newest task ended without success (failed,
+        canceled, skipped, invalid agent).
 
         Planning asks this instead of every target's newest task: failures are few, targets many.
         """
@@ -94,6 +95,8 @@ class TaskQueries:
         query = sa.select(_alias).where(
             _alias.c.workspace == self.workspace, _alias.c.status.in_(sorted(statuses.TERMINAL - {statuses.DONE})),
             ~sa.exists(newer.where(tasks.c.workspace == self.workspace)))
+        if deployment is not None:
+            query = query.where(_alias.c.deployment == deployment)
         with self._read() as conn:
             return {r.target: task_from_row(r) for r in conn.execute(query)}
 

@@ -1,0 +1,242 @@
+"""The plan cache: each deployment's planned outcome, stored under a digest of every input it was
+computed from, and reused while that digest is unchanged and the evaluation time is inside the
+outcome's validity (``DeploymentOutcome.valid_at``).
+
+A deployment's inputs are the Git blobs of the files holding its documents (Deployment, Versions,
+Approvals, Pins, PolicySkips naming it), of its agent's and its system's environments' files, of
+every file holding Resources, Policies, VariableSets, Freezes or anything else; the workspace
+config, secret and template digests, its agents' placement fields and reconciler's version; and
+its recorded state's epoch (a token the database replaces on every write that concerns the
+deployment). Rules that read other deployments (deploymentDependency, version dependencies,
+concurrency) widen that to every file and every deployment's epoch. The target keys are cached
+separately under a narrower digest (its selector, its environments, the resource files).
+
+Entries are JSON files outside the repository (next to the parse cache, one folder per
+workspace × directory × state URL) and, for long-lived processes, also kept in memory.
+``RECONCILER_PLAN_CACHE=0`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from reconciler import __version__
+from reconciler.engine import plancodec
+from reconciler.engine.session import Session
+from reconciler.loading.yaml_reader import cache_dir
+from reconciler.models.keys import TargetKey
+from reconciler.planning.facts import Facts
+from reconciler.planning.outcome import DeploymentOutcome
+
+_OWN_KINDS = ("Deployment", "Version", "Approval", "Pin", "PolicySkip")
+_CROSS_RULES = ("deploymentDependency", "concurrency")
+_MEMORY: dict[tuple[str, str], tuple[str, DeploymentOutcome]] = {}
+_MEMORY_TARGETS: dict[tuple[str, str], tuple[str, list[TargetKey]]] = {}
+_WRITERS: list[threading.Thread] = []
+
+
+def enabled() -> bool:
+    return os.environ.get("RECONCILER_PLAN_CACHE", "1") not in ("0", "false", "no", "off")
+
+
+def plan_cache_dir() -> Path:
+    """``$RECONCILER_CACHE_DIR/plan`` when that is set (one variable isolates every cache), else
+    ``~/.cache/reconciler/plan`` next to the parse cache."""
+    if os.environ.get("RECONCILER_CACHE_DIR"):
+        return cache_dir() / "plan"
+    return cache_dir().parent / "plan"
+
+
+def flush() -> None:
+    """Wait for plan-cache writes still in progress (a process waits for them anyway at exit)."""
+    while _WRITERS:
+        _WRITERS.pop().join()
+
+
+def _remember(memory: dict, key: tuple[str, str], value: Any) -> None:
+    if len(memory) >= 2048 and key not in memory:
+        memory.clear()  # a long-lived process planning many workspaces: start over, never grow unbounded
+    memory[key] = value
+
+
+def _digest(*parts: Any) -> str:
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+class PlanCache:
+    """Lookups and stores of one plan's deployments (digests computed once, at construction)."""
+
+    def __init__(self, session: Session, facts: Facts, excluded: Iterable[str] = ()):
+        self.session, self.facts = session, facts
+        catalog = session.catalog
+        self.scope = _digest(catalog.config.workspace, str(session.root), session.url)
+        self.folder = plan_cache_dir() / self.scope
+        epochs = session.store.plan_epochs()  # type: ignore[attr-defined]
+        self.digests, self.target_digests = _input_digests(session, facts, epochs, set(excluded))
+
+    # -- outcomes ---------------------------------------------------------------------------
+    def reusable(self) -> dict[str, DeploymentOutcome]:
+        """Outcomes whose inputs are unchanged and that are valid at the plan's time."""
+        out = {}
+        for name, digest in self.digests.items():
+            outcome = self._load(name, digest)
+            if outcome is not None and outcome.valid_at(self.facts.now):
+                out[name] = outcome
+        return out
+
+    def _load(self, name: str, digest: str) -> DeploymentOutcome | None:
+        found = _MEMORY.get((self.scope, name))
+        if found is not None and found[0] == digest:
+            outcome = found[1]
+            if outcome.releases is None:  # kept as planned: from now on by release identity only
+                outcome = plancodec.detached(outcome)
+                _remember(_MEMORY, (self.scope, name), (digest, outcome))
+            return outcome
+        data = self._read(f"{quote(name, safe='')}.json")
+        if data is None or data.get("digest") != digest:
+            return None
+        try:
+            outcome = plancodec.decode(data["outcome"])
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
+        _remember(_MEMORY, (self.scope, name), (digest, outcome))
+        return outcome
+
+    def store(self, fresh: dict[str, DeploymentOutcome], encoded: dict[str, dict] | None = None, *,
+              background: bool = False) -> None:
+        """Keep freshly computed outcomes (never ones with errors) for later plans: in memory for a
+        long-lived process, and on disk (with ``background``, by a thread, so that the plan is
+        returned at once; later lookups wait for it). ``encoded`` holds ones already encoded."""
+        items = []
+        for name, outcome in fresh.items():
+            digest = self.digests.get(name)
+            if digest is not None and not outcome.errors:
+                items.append((name, digest, outcome))
+                _remember(_MEMORY, (self.scope, name), (digest, outcome))
+
+        def write() -> None:
+            for name, digest, outcome in items:
+                data = (encoded or {}).get(name) or plancodec.encode(outcome)
+                self._write(f"{quote(name, safe='')}.json", {"digest": digest, "outcome": data})
+
+        if background and items:
+            writer = threading.Thread(target=write, name="plan-cache-write")
+            writer.start()
+            _WRITERS.append(writer)
+        else:
+            write()
+
+    def remember(self, outcomes: dict[str, DeploymentOutcome]) -> None:
+        """Keep outcomes another process stored (a planning worker's) in memory too."""
+        for name, outcome in outcomes.items():
+            digest = self.digests.get(name)
+            if digest is not None and not outcome.errors:
+                _remember(_MEMORY, (self.scope, name), (digest, outcome))
+
+    # -- target keys ------------------------------------------------------------------------
+    def get(self, name: str) -> list[TargetKey] | None:
+        """The cached target keys of one deployment, if its selectors and resources are unchanged
+        (``TargetSource`` asks only for the deployments it has to plan)."""
+        digest = self.target_digests.get(name)
+        if digest is None:
+            return None
+        found = _MEMORY_TARGETS.get((self.scope, name))
+        if found is not None and found[0] == digest:
+            return found[1]
+        data = self._read(f"{quote(name, safe='')}.targets.json")
+        if data is None or data.get("digest") != digest:
+            return None
+        try:
+            keys = [TargetKey(name, env, res) for env, resources in data["keys"] for res in resources]
+        except (KeyError, TypeError, ValueError):
+            return None
+        keys.sort(key=str)
+        _remember(_MEMORY_TARGETS, (self.scope, name), (digest, keys))
+        return keys
+
+    def store_targets(self, computed: dict[str, list[TargetKey]]) -> None:
+        for name, keys in computed.items():
+            digest = self.target_digests.get(name)
+            if digest is None:
+                continue
+            by_env: dict[str, list[str]] = {}
+            for key in keys:
+                by_env.setdefault(key.environment, []).append(key.resource)
+            self._write(f"{quote(name, safe='')}.targets.json", {"digest": digest, "keys": list(by_env.items())})
+            _remember(_MEMORY_TARGETS, (self.scope, name), (digest, keys))
+
+    # -- files ------------------------------------------------------------------------------
+    def _read(self, name: str) -> dict[str, Any] | None:
+        flush()
+        try:
+            data = json.loads((self.folder / name).read_bytes())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _write(self, name: str, data: dict[str, Any]) -> None:
+        target = self.folder / name
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data, separators=(",", ":"), default=str))
+            os.replace(tmp, target)
+        except OSError:
+            pass  # the cache is an optimisation; a read-only home must not fail a plan
+
+
+def _input_digests(session: Session, facts: Facts, epochs: dict[str, str],
+                   excluded: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(deployment -> outcome digest, deployment -> target-keys digest)."""
+    loaded = session.workspace.loaded
+    catalog = session.catalog
+    blobs = {path: item.blob for path, item in loaded.source.files.items()}
+    own: dict[str, set[str]] = {}
+    agents: dict[str, set[str]] = {}
+    envs: dict[str, set[str]] = {}
+    shared: set[str] = set()
+    resources: set[str] = set()
+    for item in loaded.documents:
+        model, path = item.model, item.path
+        kind = model.type  # type: ignore[attr-defined]
+        if kind in _OWN_KINDS:
+            own.setdefault(model.deployment if kind != "Deployment" else model.name, set()).add(path)  # type: ignore
+        elif kind == "JobAgent":
+            agents.setdefault(model.name, set()).add(path)  # type: ignore[attr-defined]
+        elif kind == "Environment":
+            envs.setdefault(model.system, set()).add(path)  # type: ignore[attr-defined]
+        else:
+            shared.add(path)
+            if kind == "Resource":
+                resources.add(path)
+    files = lambda paths: sorted((p, blobs.get(p)) for p in paths)
+    everything = _digest(files(blobs))
+    all_epochs = _digest(sorted(epochs.items()))
+    cross_rules = any(kind in _CROSS_RULES for p in catalog.policies for kind, _ in p.parsed_rules())
+    common = _digest(plancodec.FORMAT, __version__, catalog.config.model_dump(mode="json"), files(shared),
+                     dict(facts.secret_digests), dict(facts.template_digests), facts.prune, sorted(excluded))
+    resource_files = _digest(files(resources))
+    digests, target_digests = {}, {}
+    for name in set(catalog.deployments) | set(epochs) - {"*"}:
+        dep = catalog.deployments.get(name)
+        versions = catalog.versions.get(name, [])
+        cross = cross_rules or any(v.dependencies for v in versions)
+        mine = set(own.get(name, ()))
+        if dep is not None:
+            mine |= agents.get(dep.agent.ref, set()) if dep.agent else set()
+            mine |= envs.get(dep.system, set())
+        digests[name] = _digest(common, files(mine), list(facts.placement_fields.get(name, ())),
+                                epochs.get(name, epochs.get("*", "")), [everything, all_epochs] if cross else None)
+        if dep is not None:
+            target_digests[name] = _digest(__version__, dep.resourceSelector, dep.system,
+                                           [(e.name, e.resourceSelector) for e in catalog.environments_of(dep.system)],
+                                           resource_files)
+    return digests, target_digests
