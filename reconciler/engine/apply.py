@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reconciler.engine import rollback
+from reconciler.engine import leases, rollback
 from reconciler.engine.execute import Runner
 from reconciler.engine.hooks import Hooks
 from reconciler.engine.identity import Actor
@@ -74,23 +74,32 @@ class Applier:
         config = self.session.catalog.config
         owner = f"{self.actor.name}@{socket.gethostname()} pid {os.getpid()} run {self.run_id}"
         timeout = config.lockTimeout if self.lock_timeout is None else self.lock_timeout
+        if leases.per_deployment(store):
+            from reconciler.engine.sharded import run_sharded
+
+            return run_sharded(self, owner, only, prune)
         self.hooks.stage(f"Locking workspace {config.workspace}")
         with Lease(store, "apply", owner, timeout=timeout):
             return self._locked(only, prune)
 
-    def _locked(self, only, prune) -> ApplyResult:
+    def _locked(self, only, prune, scope: set[str] | None = None) -> ApplyResult:
+        """Settle, plan, record and execute, under a lease on the whole workspace or, with ``scope``,
+        on those deployments only (then nothing outside them is touched)."""
         store, catalog = self.session.store, self.session.catalog
+        mine = (lambda dep: True) if scope is None else scope.__contains__
         ignore_scratch(self.session.root)
         now = self.clock()
-        store.record_seen([(v.deployment, v.tag) for vs in catalog.versions.values() for v in vs], now)
+        store.record_seen([(v.deployment, v.tag) for d, vs in catalog.versions.items() if mine(d) for v in vs], now)
         runner = Runner(store, self.session.root, self.run_id, self.clock, self.hooks, catalog.config.taskTimeout,
                         catalog.config.logLimit, stop=self.stop)
-        settled = self._settle_in_flight(runner)
-        active = store.active_tasks()
+        settled = self._settle_in_flight(runner, mine)
+        active = [t for t in store.active_tasks() if mine(t.deployment)]
         leftovers = {t.id: t for t in active if t.run_id and t.status in (statuses.PENDING, statuses.STARTED)}
         requested = [t for t in active if not t.run_id and t.status == statuses.PENDING]
         self.hooks.stage(f"Planning {catalog.revision[:12]}")
         result = make_plan(self.session, now, only=only, exclude_tasks=set(leftovers), prune=prune)
+        if scope is not None:
+            result.plan = restrict(result, scope)
         self.hooks.planned(result.plan)
         work = self._reconcile_leftovers(result, leftovers, now)
         work += self._requested(result, requested, now)
@@ -103,10 +112,10 @@ class Applier:
         applied.tasks.update(run_work(runner, work, self.max_parallel or self.session.catalog.config.maxParallel))
         return applied
 
-    def _settle_in_flight(self, runner: Runner) -> dict[str, str]:
+    def _settle_in_flight(self, runner: Runner, mine=lambda dep: True) -> dict[str, str]:
         """Poll asynchronous tasks and resume interrupted verifications before planning."""
-        in_flight = [t for t in self.session.store.active_tasks()
-                     if t.status in (statuses.TRIGGERED, statuses.IN_PROGRESS, statuses.VERIFYING)]
+        in_flight = [t for t in self.session.store.active_tasks() if mine(t.deployment)
+                     and t.status in (statuses.TRIGGERED, statuses.IN_PROGRESS, statuses.VERIFYING)]
         if not in_flight:
             return {}
         self.hooks.stage(f"Checking {len(in_flight)} task{'s' if len(in_flight) != 1 else ''} in flight")
@@ -171,6 +180,19 @@ class Applier:
             task = dataclasses.replace(task, job={**task.job, "artifacts": spec},
                                        artifacts={p: f["sha256"] for p, f in spec["files"].items()})
         return task
+
+
+def restrict(result: PlanResult, scope: set[str]) -> Plan:
+    """The plan of ``result`` for the deployments in ``scope`` only."""
+    plan = result.plan
+    dep = lambda target: target.split("/", 1)[0]
+    counts = [result.counts.get(name, (0, 0)) for name in scope]
+    return Plan(plan.workspace, plan.revision, plan.at,
+                changes=[c for c in plan.changes if c.key.deployment in scope],
+                blocked=[b for b in plan.blocked if b.key.deployment in scope],
+                orphaned=[o for o in plan.orphaned if dep(o.target) in scope],
+                in_flight=[f for f in plan.in_flight if dep(f.target) in scope],
+                unchanged=sum(c[0] for c in counts), targets=sum(c[1] for c in counts), notes=list(plan.notes))
 
 
 def make_task(change: Change, actor: Actor, revision: str, now: datetime, run_id: str, catalog,
