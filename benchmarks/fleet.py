@@ -127,6 +127,22 @@ def small_workspace(out: Path, targets: int) -> Path:
     return out
 
 
+def scale_out_workspace(out: Path, deployments: int, resources: int, sleep: str = "0.2") -> Path:
+    """``deployments`` deployments on ``resources`` hosts each, with a command agent that sleeps
+    (so agents, not CPU, are the bottleneck): the scale-out figure."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "reconciler.yaml").write_text(f"workspace: scale-out-{deployments}x{resources}\n")
+    docs = ["type: System\nname: s\n", "type: Environment\nname: prod\nsystem: s\nresourceSelector: \"true\"\n",
+            f"type: JobAgent\nname: slow\nconfig: {{type: command, command: [sleep, \"{sleep}\"]}}\n"]
+    docs += [f"type: Resource\nidentifier: h{i:04d}\nname: h{i:04d}\nkind: Host\nversion: v1\n"
+             for i in range(resources)]
+    for d in range(deployments):
+        docs.append(f"type: Deployment\nname: app{d:02d}\nsystem: s\nagent: {{ref: slow}}\n")
+        docs.append(f"type: Version\ndeployment: app{d:02d}\ntag: v1\ncreatedAt: \"2026-11-01T00:00:00Z\"\n")
+    (out / "docs.yaml").write_text("---\n".join(docs))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)

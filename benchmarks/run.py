@@ -2,15 +2,18 @@
 
     python benchmarks/run.py [--scale 1] [--scales 0.1,0.3,1] [--skip-apply] [--skip-history] [--pg URL]
 
-Figures (issue "Performance at Ctrlplane's benchmark scale"):
- 1. cold plan (no parse cache) of the generated fleet, recorded state present;
- 2. warm plan (parse cache filled, recorded state present, nothing changed);
- 3. plan after adding one Version document (warm);
- 4. peak RSS of each;
+Figures (issue "Performance at Ctrlplane's benchmark scale"), per scale factor:
+ 1. ``plan_cold``: CLI ``plan --format json`` with no parse cache and no plan cache, recorded state
+    present (the first plan of a fleet: 150,000 installs and 150,000 unchanged targets at scale 1);
+ 2. ``plan_warm``: the same, caches filled, nothing changed; ``plan_warm_text`` in the text view;
+ 3. ``plan_after_one_version``: warm, after one Version document was added (Ctrlplane's scenario);
+    ``*_in_process``: the same measured in a long-lived process (``run``, ``watch``, ``serve``);
+ 4. peak RSS of each CLI run;
  5. apply throughput with the command agent running ``true``, on SQLite and PostgreSQL;
  6. ``history --deployment D --page 1`` with 1,000,000 task rows (query time and CLI wall time);
  7. selector evaluation, compiled vs cel-python;
  8. YAML load MB/s: ours (C safe loader) vs ruamel round-trip vs PyYAML's C loader;
+ 9. scale-out: 1 vs 3 ``apply`` processes sharing a PostgreSQL state, with a 0.2 s ``sleep`` agent;
 plus the scaling exponent of plan time over the given scale factors. Timings are measured here and
 never asserted in tests.
 """
@@ -33,6 +36,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import fleet  # noqa: E402
+import scaleout  # noqa: E402
 import seed  # noqa: E402
 
 AT = "2026-11-22T10:00:00Z"
@@ -45,15 +49,15 @@ def figure(name: str, value: float, unit: str) -> None:
 
 def measure(*args: str, env: dict | None = None) -> tuple[float, float]:
     out = subprocess.run([sys.executable, str(HERE / "_measure.py"), *args], capture_output=True, text=True,
-                         env={**os.environ, **(env or {})})
+                         env={**os.environ, **(env or {})}, check=False)
     if out.returncode != 0:
         raise SystemExit(f"benchmark command failed: {' '.join(args)}\n{out.stderr}")
     seconds, rss = out.stdout.split()
     return float(seconds), float(rss)
 
 
-def plan_cmd(root: Path) -> list[str]:
-    return [sys.executable, "-m", "reconciler", "plan", "-C", str(root), "--at", AT, "--format", "json"]
+def plan_cmd(root: Path, fmt: str = "json") -> list[str]:
+    return [sys.executable, "-m", "reconciler", "plan", "-C", str(root), "--at", AT, "--format", fmt]
 
 
 def seeded_fleet(work: Path, scale: float) -> Path:
@@ -62,12 +66,16 @@ def seeded_fleet(work: Path, scale: float) -> Path:
     from reconciler.engine.session import open_session
 
     root = fleet.generate(work / f"fleet-{scale}", scale)
+    saved = {k: os.environ.get(k) for k in ("RECONCILER_PLAN_CACHE", "RECONCILER_PLAN_WORKERS")}
+    os.environ.update(RECONCILER_PLAN_CACHE="0", RECONCILER_PLAN_WORKERS="1")  # full releases, nothing cached
     session = open_session(str(root))
     try:
         result = make_plan(session, datetime(2026, 11, 22, 10, tzinfo=UTC))
         seed.record_plan(session.store, result.plan)
     finally:
         session.close()
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
     return root
 
 
@@ -75,10 +83,12 @@ def plan_figures(work: Path, scale: float, cache: Path) -> dict[str, float]:
     root = seeded_fleet(work, scale)
     targets = _targets(root)
     env = {"RECONCILER_CACHE_DIR": str(cache)}
-    shutil.rmtree(cache, ignore_errors=True)
+    shutil.rmtree(cache, ignore_errors=True)  # parse cache and plan cache: a truly cold plan
     cold, cold_rss = measure(*plan_cmd(root), env=env)
     measure(*plan_cmd(root), env=env)
     warm, warm_rss = measure(*plan_cmd(root), env=env)
+    warm_text, _ = measure(*plan_cmd(root, "text"), env=env)
+    warm_in_process = _in_process(root, cache)
     with open(root / "deployments" / "svc-07.yaml", "a") as handle:
         handle.write(NEW_VERSION)
     incremental, inc_rss = measure(*plan_cmd(root), env=env)
@@ -86,8 +96,10 @@ def plan_figures(work: Path, scale: float, cache: Path) -> dict[str, float]:
     figure("targets" + suffix, targets, "targets")
     figure("plan_cold" + suffix, cold, "s")
     figure("plan_warm" + suffix, warm, "s")
+    figure("plan_warm_text" + suffix, warm_text, "s")
+    figure("plan_warm_in_process" + suffix, warm_in_process, "s")
     figure("plan_after_one_version" + suffix, incremental, "s")
-    figure("plan_after_one_version_in_process" + suffix, _in_process_incremental(root), "s")
+    figure("plan_after_one_version_in_process" + suffix, _in_process_incremental(root, cache), "s")
     figure("rss_plan_cold" + suffix, cold_rss, "MB")
     figure("rss_plan_warm" + suffix, warm_rss, "MB")
     figure("rss_plan_after_one_version" + suffix, inc_rss, "MB")
@@ -101,15 +113,38 @@ def _targets(root: Path) -> int:
     return len(compute_targets(open_workspace(str(root)).catalog))
 
 
-def _in_process_incremental(root: Path) -> float:
-    """A long-lived planner (watch, run, serve) re-planning after a one-file edit."""
+def _in_process(root: Path, cache: Path) -> float:
+    """A long-lived planner (watch, run, serve) planning again with nothing changed."""
     from reconciler.engine.planner import make_plan
     from reconciler.engine.session import open_session
 
+    os.environ["RECONCILER_CACHE_DIR"] = str(cache)
     when = datetime(2026, 11, 22, 10, tzinfo=UTC)
     session = open_session(str(root), readonly=True)
     try:
         make_plan(session, when)
+        start = time.perf_counter()
+        again = open_session(str(root), readonly=True)
+        make_plan(again, when)
+        again.close()
+        return time.perf_counter() - start
+    finally:
+        session.close()
+
+
+def _in_process_incremental(root: Path, cache: Path) -> float:
+    """A long-lived planner re-planning after a one-file edit: a Version document no plan (and no
+    cache) has seen yet, added to a deployment it planned before."""
+    from reconciler.engine.planner import make_plan
+    from reconciler.engine.session import open_session
+
+    os.environ["RECONCILER_CACHE_DIR"] = str(cache)
+    when = datetime(2026, 11, 22, 10, tzinfo=UTC)
+    session = open_session(str(root), readonly=True)
+    try:
+        make_plan(session, when)
+        with open(root / "deployments" / "svc-07.yaml", "a") as handle:
+            handle.write(NEW_VERSION.replace("v1.5.0", "v1.6.0").replace("09:00", "09:30"))
         start = time.perf_counter()
         reopened = open_session(str(root), readonly=True)
         make_plan(reopened, when)
@@ -123,9 +158,16 @@ def apply_throughput(work: Path, url: str | None, label: str, targets: int = 100
     root = work / f"apply-{label}"
     fleet.small_workspace(root, targets)
     cmd = [sys.executable, "-m", "reconciler", "apply", "-C", str(root), "--max-parallel", "16", "--actor", "bench"]
-    if url:
-        cmd += ["--state", url]
-    seconds, _ = measure(*cmd)
+    name = None
+    if url:  # a fresh database, so that every run deploys everything
+        name = f"reconciler_bench_{os.getpid()}_{label}"
+        scaleout._database(url, name, create=True)
+        cmd += ["--state", url.rsplit("/", 1)[0] + "/" + name]
+    try:
+        seconds, _ = measure(*cmd)
+    finally:
+        if name:
+            scaleout._database(url, name, create=False)
     figure(f"apply_throughput_{label}", targets / seconds, "tasks/s")
 
 
@@ -180,6 +222,15 @@ def yaml_figures(work: Path) -> None:
         figure(f"yaml_load_{name}", size / (time.perf_counter() - start), "MB/s")
 
 
+def scale_out_figures(work: Path, pg: str, scale: float) -> None:
+    deployments, resources = (12, 8) if scale >= 0.1 else (6, 4)
+    out = scaleout.speedup(pg, work, deployments, resources)
+    figure("scale_out_tasks", out["tasks"], "tasks")
+    figure("scale_out_1_process", out["one"], "s")
+    figure("scale_out_3_processes", out["three"], "s")
+    figure("scale_out_speedup", out["speedup"], "x")
+
+
 def exponent(points: list[dict[str, float]], key: str) -> float:
     xs = [math.log(p["targets"]) for p in points]
     ys = [math.log(p[key]) for p in points]
@@ -209,6 +260,8 @@ def main() -> None:
             apply_throughput(work, None, "sqlite", targets=max(50, int(1000 * min(1.0, args.scale * 10))))
             if args.pg:
                 apply_throughput(work, args.pg, "postgresql", targets=max(50, int(1000 * min(1.0, args.scale * 10))))
+            if args.pg:
+                scale_out_figures(work, args.pg, args.scale)
         if not args.skip_history:
             history_figures(work, min(args.history_rows, max(10000, int(1_000_000 * args.scale))))
         selector_figures()
