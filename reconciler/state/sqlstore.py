@@ -42,6 +42,7 @@ class SqlStore(TaskQueries, ApiQueries):
         self.workspace = workspace
         self.engine = engines.create(url)
         self.backend = self.engine.dialect.name
+        self._wrote = False  # PRAGMA optimize on close only after writes (read-only plans skip it)
         try:
             migrate.ensure_schema(self.engine)
         except OperationalError as exc:
@@ -51,7 +52,7 @@ class SqlStore(TaskQueries, ApiQueries):
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
     def close(self) -> None:
-        if self.backend == "sqlite" and self.url != "sqlite:///:memory:":
+        if self.backend == "sqlite" and self._wrote and self.url != "sqlite:///:memory:":
             try:
                 with self.engine.connect() as conn:
                     conn.exec_driver_sql("PRAGMA optimize")  # keeps query-planner statistics current
@@ -66,6 +67,7 @@ class SqlStore(TaskQueries, ApiQueries):
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
+        self._wrote = True
         with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
             yield conn
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from reconciler.cli import clock, options
+from reconciler.cli.views import jsonview
 
 
 @click.command()
@@ -27,7 +26,7 @@ def explain(target, directory, ref, state_url, at, fmt) -> int:
     finally:
         session.close()
     if fmt == "json":
-        click.echo(json.dumps(result.to_json(), indent=2))
+        click.echo(jsonview.dumps(result.to_json()))
         return 0
     click.echo(f"{result.target}: runs {result.current or 'nothing'}; {result.outcome}")
     for cand in result.candidates:

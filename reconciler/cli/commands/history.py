@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import click
 
 from reconciler.cli import options
+from reconciler.cli.views import jsonview
 
 
 @click.command()
@@ -34,7 +34,7 @@ def history(directory, state_url, deployment, environment, target, status, page,
         if task_id:
             task = store.get_task(task_id)
             doc = view.task_json(task, store.attempts(task.id), store.traces(task.id), with_log=True)
-            click.echo(json.dumps(doc, indent=2) if fmt == "json" else _task_text(doc))
+            click.echo(jsonview.dumps(doc) if fmt == "json" else _task_text(doc))
             return 0
         wanted = normalize_status(status) if status else None
         tasks, total = store.list_tasks(deployment=deployment, environment=environment, target=target,
@@ -42,7 +42,7 @@ def history(directory, state_url, deployment, environment, target, status, page,
         pages = max(1, math.ceil(total / per_page))
         if fmt == "json":
             docs = [view.task_json(t, store.attempts(t.id), store.traces(t.id)) for t in tasks]
-            click.echo(json.dumps({"tasks": docs, "page": page, "pages": pages, "total": total}, indent=2))
+            click.echo(jsonview.dumps({"tasks": docs, "page": page, "pages": pages, "total": total}))
         else:
             traces = {t.id: store.traces(t.id) for t in tasks}
             view.render(tasks, page, pages, total, wide_console(), traces)

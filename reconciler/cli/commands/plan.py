@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
 from reconciler.cli import clock, options
+from reconciler.cli.views import jsonview
 
 
 @click.command()
@@ -61,7 +61,7 @@ def _pr_plan(directory, ref, state_url, when, fmt, out, base, prune, detailed_ex
     finally:
         session.close()
     if fmt == "json":
-        text = json.dumps(diff.to_json(), indent=2)
+        text = jsonview.dumps(diff.to_json())
     elif fmt == "markdown":
         text = view.markdown(diff)
     else:
@@ -75,7 +75,7 @@ def _pr_plan(directory, ref, state_url, when, fmt, out, base, prune, detailed_ex
 
 def render(plan, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(plan.to_json(), indent=2)
+        return jsonview.dumps(plan.to_json())
     if fmt == "markdown":
         from reconciler.cli.views import plan_markdown
 

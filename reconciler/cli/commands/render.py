@@ -8,12 +8,12 @@ in ``engine.artifacts``, ``engine.drift`` and ``rendering``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from reconciler.cli import clock, options
+from reconciler.cli.views import jsonview
 
 
 @click.command()
@@ -112,7 +112,7 @@ def drift(directory, state_url, targets, fmt) -> int:
     finally:
         session.close()
     if fmt == "json":
-        click.echo(json.dumps([r.to_json() for r in rows], indent=2))
+        click.echo(jsonview.dumps([r.to_json() for r in rows]))
     elif not rows:
         click.echo("No deployed targets recorded.")
     else:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 import click
 
 from reconciler.cli import clock, options
+from reconciler.cli.views import jsonview
 
 
 @click.command()
@@ -26,7 +26,7 @@ def status(directory, state_url, at, fmt) -> int:
     finally:
         session.close()
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(jsonview.dumps(rows))
     else:
         _matrix(rows)
     return 0

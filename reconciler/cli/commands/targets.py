@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from reconciler.cli import options
+from reconciler.cli.views import jsonview
 
 
 @click.command()
@@ -27,7 +26,7 @@ def targets(directory: str, ref: str | None, fmt: str) -> int:
         for k in keys
     ]
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(jsonview.dumps(rows))
         return 0
     for row in rows:
         click.echo(row["key"])

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from reconciler.cli.views import jsonview
 from reconciler.diagnostics import Diagnostic
 
 
@@ -18,7 +17,7 @@ def print_text(diags: list[Diagnostic]) -> None:
 
 
 def to_json(diags: list[Diagnostic]) -> str:
-    return json.dumps([d.to_json() for d in diags], indent=2)
+    return jsonview.dumps([d.to_json() for d in diags])
 
 
 def _escape(text: str, prop: bool = False) -> str:

@@ -1,0 +1,25 @@
+"""The CLI's JSON layout parses to exactly the document it prints, with rows on lines of their own."""
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reconciler.cli.views import jsonview
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5)
+documents = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                         | st.dictionaries(st.text(max_size=4), inner, max_size=4), max_leaves=30)
+
+
+@given(documents)
+def test_the_layout_parses_back_to_the_same_document(doc):
+    assert json.loads(jsonview.dumps(doc)) == doc
+
+
+def test_rows_of_a_list_of_objects_take_one_line_each():
+    text = jsonview.dumps({"summary": {"install": 2}, "changes": [{"target": "a", "diff": {}}, {"target": "b"}],
+                           "notes": []})
+    assert text.splitlines() == ['{', '  "summary": {', '    "install": 2', '  },', '  "changes": [',
+                                 '    {"target": "a", "diff": {}},', '    {"target": "b"}', '  ],', '  "notes": []',
+                                 '}']
