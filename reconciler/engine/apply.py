@@ -16,16 +16,16 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reconciler.engine import leases, rollback
+from reconciler.engine import leases
 from reconciler.engine.execute import Runner
 from reconciler.engine.hooks import Hooks
 from reconciler.engine.identity import Actor
 from reconciler.engine.lease import Lease
 from reconciler.engine.planner import make_plan
+from reconciler.engine.rollout import WorkItem, hold_rollouts, new_task_id, run_work
 from reconciler.engine.session import Session, templates
 from reconciler.models import statuses
 from reconciler.models.records import ReleaseRecord, TaskRecord
@@ -52,10 +52,6 @@ def ignore_scratch(root) -> None:
     ignore = folder / ".gitignore"
     if not ignore.exists():
         ignore.write_text("# reconciler's recorded state and scratch files; never commit them\n*\n")
-
-
-def new_task_id() -> str:
-    return uuid.uuid4().hex[:16]
 
 
 @dataclass
@@ -104,6 +100,7 @@ class Applier:
         work = self._reconcile_leftovers(result, leftovers, now)
         work += self._requested(result, requested, now)
         work += self._record(result, now)
+        work = hold_rollouts(store, work, settled, now)
         applied = ApplyResult(result.plan, dict(settled))
         if not work:
             self.hooks.stage("Nothing to execute")
@@ -219,89 +216,3 @@ def make_task(change: Change, actor: Actor, revision: str, now: datetime, run_id
         diff=change.diff, revision=revision, created_at=now, run_id=run_id, agent=agent, job=spec,
         artifacts={}, verification={},
     )
-
-
-@dataclass
-class WorkItem:
-    task: TaskRecord
-    change: Change | None
-    resume: bool = False
-    retry: bool = False
-    mode: str = "dispatch"
-
-
-def run_work(runner: Runner, work: list[WorkItem], parallel: int) -> dict[str, str]:
-    """Run ``work``: strictly one task at a time per target, targets in parallel up to ``parallel``,
-    never more at once in a concurrency rule's scope than its free slots, and rolling or canary
-    batches of a deployment × environment one after another, stopping at a failed batch."""
-    limits: dict[str, threading.BoundedSemaphore] = {}
-    for item in work:
-        for policy, free in (item.change.concurrency if item.change else ()):
-            limits.setdefault(policy, threading.BoundedSemaphore(max(free, 1)))
-    results: dict[str, str] = {}
-
-    def run_group(items: list[WorkItem]) -> None:
-        for item in items:
-            held = sorted(p for p, _ in (item.change.concurrency if item.change else ()))
-            for policy in held:
-                limits[policy].acquire()
-            try:
-                results[item.task.id] = runner.run(item.task, resume=item.resume, retry=item.retry, mode=item.mode)
-            finally:
-                for policy in reversed(held):
-                    limits[policy].release()
-
-    plain, batched = _split(work)
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="target") as pool:
-        futures = [pool.submit(run_group, items) for items in plain.values()]
-        coordinators = [threading.Thread(target=_run_batches, args=(runner, pool, run_group, batches, results))
-                        for batches in batched.values()]
-        for thread in coordinators:
-            thread.start()
-        for thread in coordinators:
-            thread.join()
-        for future in futures:
-            future.result()
-    return results
-
-
-def _split(work: list[WorkItem]):
-    """Per-target groups of unbatched work, and per deployment × environment batches of the rest."""
-    plain: dict[str, list[WorkItem]] = {}
-    batched: dict[tuple[str, str], dict[int, dict[str, list[WorkItem]]]] = {}
-    for item in work:
-        batch = item.change.batch if item.change else None
-        if batch is None:
-            plain.setdefault(item.task.target, []).append(item)
-        else:
-            group = batched.setdefault((item.task.deployment, item.task.environment), {})
-            group.setdefault(batch, {}).setdefault(item.task.target, []).append(item)
-    return plain, batched
-
-
-def _run_batches(runner: Runner, pool, run_group, batches: dict[int, dict[str, list[WorkItem]]],
-                 results: dict[str, str]) -> None:
-    order = sorted(batches)
-    for position, batch in enumerate(order):
-        for future in [pool.submit(run_group, items) for items in batches[batch].values()]:
-            future.result()
-        items = [i for group in batches[batch].values() for i in group]
-        failed = [i for i in items if results.get(i.task.id) in statuses.FAILURES]
-        if not failed:
-            continue
-        names = ", ".join(sorted(i.task.resource for i in failed))
-        why = f"batch {batch} of {len(order)} failed on {names}"
-        now = runner.clock()
-        for later in order[position + 1:]:
-            for group in batches[later].values():
-                for item in group:
-                    runner.store.finish_task(item.task.id, status=statuses.CANCELED, at=now,  # type: ignore
-                                             message=f"rollout stopped before batch {later}: {why}")
-                    results[item.task.id] = statuses.CANCELED
-        for item in items:
-            if results.get(item.task.id) == statuses.DONE:
-                undo = rollback.undo_batch(runner.store, runner.store.get_task(item.task.id), why, now,  # type: ignore
-                                           runner.run_id, new_task_id())
-                if undo is not None:
-                    results[undo.id] = runner.run(undo)
-        return

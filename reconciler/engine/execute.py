@@ -64,6 +64,7 @@ class Runner:
     log_limit: int
     sleep: Callable[[float], None] = time.sleep
     stop: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM: hand work back
+    rolled_back: set[str] = field(default_factory=set)  # tasks the rollback rule already rolled back
 
     def run(self, task: TaskRecord, *, resume: bool = False, retry: bool = False, mode: str = "dispatch") -> str:
         """Execute ``task``. ``mode``: dispatch (default), poll (asynchronous, in flight) or verify
@@ -93,6 +94,13 @@ class Runner:
             self.store.update_task(task.id, job={**task.job, "outputs": result.outputs})  # type: ignore
             task = self.store.get_task(task.id)  # type: ignore[attr-defined]
         return self._complete(task, result, secrets)
+
+    def poll_interval(self, task: TaskRecord) -> float:
+        """Seconds to leave between two polls of an asynchronous task (its agent's setting)."""
+        try:
+            return registry.create(jobs.build_job(task)[0].config).poll_interval()
+        except Exception:  # noqa: BLE001 - a broken agent fails on the poll itself
+            return 1.0
 
     def _agent_call(self, task: TaskRecord, call) -> AgentResult | None:
         """Run ``call(agent, job, ctx)`` for a second-phase agent action; failures become a result."""
@@ -199,20 +207,11 @@ class Runner:
         return statuses.FAILED, detail, True
 
     def _maybe_roll_back(self, task: TaskRecord, status: str, message: str, failed_verification: bool) -> None:
-        spec = task.job.get("rollback")
-        if not spec or task.operation == "rollback":
-            return
-        wanted = spec.get("onVerificationFailure") if failed_verification else status in spec.get("onJobStatuses", [])
-        if not wanted:
-            return
-        why = "failed verification" if failed_verification else f"ended {status} ({message[:120]})"
-        rb = rollback.schedule_automatic(self.store, task, why, self.clock(), self.run_id, uuid.uuid4().hex[:16])
-        if rb is None:
-            self.store.update_task(task.id, message=f"{message}; no earlier successful release to roll back "  # type: ignore
-                                   "to, nothing rolled back (the version is held off this target)")
-            return
-        self.store.update_task(task.id, message=f"{message}; rolled back by task {rb.id}")  # type: ignore
-        self.run(rb)
+        rb = rollback.after_failure(self.store, task, status, message, failed_verification, self.clock(),
+                                    self.run_id, uuid.uuid4().hex[:16])
+        if rb is not None:
+            self.rolled_back.add(task.id)
+            self.run(rb)
 
     def _finish(self, task: TaskRecord, status: str, message: str, log: str, cut: int = 0) -> str:
         finish(self.store, task, status, message, self.clock(), log or None, cut)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from reconciler.errors import TerminalError
+from reconciler.errors import InvalidAgentError, TerminalError
+from reconciler.executors import registry
 from reconciler.executors.base import Job
 from reconciler.models.records import TaskRecord
 from reconciler.planning.releases import REDACTED, materialize
@@ -24,6 +25,8 @@ def build_job(task: TaskRecord, artifacts: dict[str, str] | None = None) -> tupl
     """The job for ``task`` and the secret values it contains (to scrub from logs)."""
     spec = task.job
     variables, config = materialize(spec, render_value, reveal)
+    if (spec.get("strategy") or {}).get("type") == "blue-green":
+        config = blue_green(config)
     secrets = [str(variables[k]) for k in spec.get("secrets", {}) if variables.get(k)]
     context = spec.get("context", {})
     if spec.get("artifacts"):
@@ -43,6 +46,21 @@ def build_job(task: TaskRecord, artifacts: dict[str, str] | None = None) -> tupl
               task.version, task.release_id, config, variables, release, artifacts or {}, task.from_version,
               task.external_id, task.status, task.message)
     return job, secrets
+
+
+def supports_blue_green(agent_type: str) -> bool:
+    cls = registry.registry().get(agent_type)
+    return cls is not None and "blueGreen" in cls.Config.model_fields
+
+
+def blue_green(config: dict[str, Any]) -> dict[str, Any]:
+    """The agent config for a ``strategy: blue-green`` release: the agent's own two-colour mode."""
+    agent_type = str(config.get("type"))
+    if not supports_blue_green(agent_type):
+        able = ", ".join(sorted(t for t in registry.registry() if supports_blue_green(t)))
+        raise InvalidAgentError(f"strategy blue-green needs an agent that runs two colours ({able}); the "
+                                f"{agent_type} agent cannot: use one of those or another strategy")
+    return {**config, "blueGreen": True}
 
 
 def scrub(text: str, secrets: list[str]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 from datetime import datetime
 
+from reconciler.engine import rollback
 from reconciler.engine.apply import new_task_id
 from reconciler.engine.identity import Actor
 from reconciler.engine.session import Session
@@ -79,7 +80,8 @@ def report(session: Session, task_id: str, status: str | None, message: str | No
     """A status report from an agent outside reconciler (``task update``, the seed's PATCH /jobs/{id}).
 
     A terminal status closes the task (and records the target's state when done), unless the task
-    has verification, which then runs on the next apply before the task counts as done.
+    has verification, which then runs on the next apply before the task counts as done. A failure
+    applies the rollback rule: the version is held and a rollback task is queued for the next apply.
     """
     from reconciler.engine.execute import finish
 
@@ -100,6 +102,9 @@ def report(session: Session, task_id: str, status: str | None, message: str | No
             if values:
                 store.update_task(task.id, **values)  # type: ignore[attr-defined]
             finish(store, store.get_task(task.id), status, message or task.message, now)  # type: ignore
+            if status in statuses.FAILURES:  # the rollback rule applies to external reports too
+                rollback.after_failure(store, store.get_task(task.id), status, message or task.message,  # type: ignore
+                                       False, now, "", new_task_id())
     else:
         if status is not None:
             values["status"] = status

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from reconciler import __version__
+import reconciler
 from reconciler.engine import plancodec
 from reconciler.engine.session import Session
 from reconciler.loading.yaml_reader import cache_dir
@@ -44,6 +44,20 @@ _WRITERS: list[threading.Thread] = []
 
 def enabled() -> bool:
     return os.environ.get("RECONCILER_PLAN_CACHE", "1") not in ("0", "false", "no", "off")
+
+
+def code_version() -> str:
+    """reconciler's version and a stamp of its source files (sizes and modification times), so an
+    edited or reinstalled checkout never reuses plans an older build computed."""
+    global _CODE
+    if _CODE is None:
+        root = Path(reconciler.__file__).parent
+        stamp = sorted((str(p.relative_to(root)), p.stat().st_mtime_ns, p.stat().st_size) for p in root.rglob("*.py"))
+        _CODE = _digest(reconciler.__version__, stamp)
+    return _CODE
+
+
+_CODE: str | None = None
 
 
 def plan_cache_dir() -> Path:
@@ -221,7 +235,7 @@ def _input_digests(session: Session, facts: Facts, epochs: dict[str, str],
     everything = _digest(files(blobs))
     all_epochs = _digest(sorted(epochs.items()))
     cross_rules = any(kind in _CROSS_RULES for p in catalog.policies for kind, _ in p.parsed_rules())
-    common = _digest(plancodec.FORMAT, __version__, catalog.config.model_dump(mode="json"), files(shared),
+    common = _digest(plancodec.FORMAT, code_version(), catalog.config.model_dump(mode="json"), files(shared),
                      dict(facts.secret_digests), dict(facts.template_digests), facts.prune, sorted(excluded))
     resource_files = _digest(files(resources))
     digests, target_digests = {}, {}
@@ -236,7 +250,7 @@ def _input_digests(session: Session, facts: Facts, epochs: dict[str, str],
         digests[name] = _digest(common, files(mine), list(facts.placement_fields.get(name, ())),
                                 epochs.get(name, epochs.get("*", "")), [everything, all_epochs] if cross else None)
         if dep is not None:
-            target_digests[name] = _digest(__version__, dep.resourceSelector, dep.system,
+            target_digests[name] = _digest(code_version(), dep.resourceSelector, dep.system,
                                            [(e.name, e.resourceSelector) for e in catalog.environments_of(dep.system)],
                                            resource_files)
     return digests, target_digests

@@ -21,6 +21,7 @@ from reconciler.models.records import HoldRecord, TaskRecord
 def _rollback_task(store, failed: TaskRecord, source: TaskRecord, reason: str, actor: str, actor_kind: str,
                    now: datetime, run_id: str, task_id: str) -> TaskRecord:
     job = {k: v for k, v in source.job.items() if k not in ("rollback", "verification", "strategy", "batch")}
+    job["rolls_back"] = failed.release_id  # planning does not send this release again (planning/dispatch.py)
     return TaskRecord(
         id=task_id, target=failed.target, deployment=failed.deployment, environment=failed.environment,
         resource=failed.resource, operation="rollback", status=statuses.PENDING, version=source.version,
@@ -31,13 +32,14 @@ def _rollback_task(store, failed: TaskRecord, source: TaskRecord, reason: str, a
     )
 
 
-def last_success(store, target: str, exclude_version: str | None = None) -> TaskRecord | None:
-    """The newest done, non-uninstall task of ``target`` (optionally of another version)."""
+def success_before(store, done: TaskRecord) -> TaskRecord | None:
+    """The newest done, non-uninstall task of ``done``'s target that finished before ``done`` was
+    created: the release the target ran before it (whatever its version)."""
     page = 1
     while True:
-        tasks, total = store.list_tasks(target=target, status=statuses.DONE, page=page, per_page=50)
+        tasks, total = store.list_tasks(target=done.target, status=statuses.DONE, page=page, per_page=50)
         for task in tasks:
-            if task.operation != "uninstall" and task.version != exclude_version:
+            if task.id != done.id and task.operation != "uninstall" and task.created_at <= done.created_at:
                 return task
         if page * 50 >= total:
             return None
@@ -58,10 +60,36 @@ def schedule_automatic(store, failed: TaskRecord, why: str, now: datetime, run_i
     return task
 
 
+def wanted(task: TaskRecord, status: str, failed_verification: bool) -> bool:
+    """Whether the task's ``rollback`` rule asks for a rollback after it ended ``status``."""
+    spec = task.job.get("rollback")
+    if not spec or task.operation == "rollback":
+        return False
+    return bool(spec.get("onVerificationFailure") if failed_verification else status in spec.get("onJobStatuses", []))
+
+
+def after_failure(store, task: TaskRecord, status: str, message: str, failed_verification: bool, now: datetime,
+                  run_id: str, task_id: str) -> TaskRecord | None:
+    """Apply the rollback rule to a task that ended ``status``: hold its version and record a rollback
+    task (queued for the next apply when ``run_id`` is empty). Returns the rollback task, if any."""
+    if not wanted(task, status, failed_verification):
+        return None
+    why = "failed verification" if failed_verification else f"ended {status} ({message[:120]})"
+    rb = schedule_automatic(store, task, why, now, run_id, task_id)
+    if rb is None:
+        store.update_task(task.id, message=f"{message}; no earlier successful release to roll back to, nothing "
+                                           "rolled back (the version is held off this target)")
+    else:
+        store.update_task(task.id, message=f"{message}; rolled back by task {rb.id}")
+    return rb
+
+
 def undo_batch(store, done: TaskRecord, why: str, now: datetime, run_id: str, task_id: str) -> TaskRecord | None:
-    """Roll a target that succeeded back to the release it ran before ``done`` (its batch failed)."""
-    store.add_hold(HoldRecord(done.target, done.version, why, done.id, now))
-    source = last_success(store, done.target, exclude_version=done.version)
+    """Roll a target back to the release it ran before ``done`` (its batch failed), and hold
+    ``done``'s version off it unless only the config changed (the version itself then still runs)."""
+    source = success_before(store, done)
+    if source is None or source.version != done.version:
+        store.add_hold(HoldRecord(done.target, done.version, why, done.id, now))
     if source is None:
         return None
     reason = f"batch rollback: {why}; restoring {source.version}"

@@ -46,7 +46,8 @@ def open_workspace(directory: str, ref: str | None = None, *, strict: bool = Tru
 
 
 def agent_diagnostics(loaded: LoadResult) -> list[Diagnostic]:
-    """Validate each JobAgent config, and each deployment's config merged over its agent's."""
+    """Validate each JobAgent config, each deployment's config merged over its agent's, each
+    version's ``jobAgentConfig`` merged over both, and blue-green strategies against the agent."""
     catalog = loaded.catalog
     assert catalog is not None
     out: list[Diagnostic] = []
@@ -59,17 +60,50 @@ def agent_diagnostics(loaded: LoadResult) -> list[Diagnostic]:
             bad_agents.add(name)
             out.append(Diagnostic("Unknown agent type", f"{agent.agent_type!r} is not a job agent type; use one of: "
                                   f"{known}.", loaded.positions.locate(item.path, item.index, ("config", "type"))))
+    layers: dict[str, list[Layer]] = {}
     for name, dep in catalog.deployments.items():
         if dep.agent is None or dep.agent.ref not in catalog.agents or dep.agent.ref in bad_agents:
             continue
-        merged = deep_merge(catalog.agents[dep.agent.ref].config, dep.agent.config)
-        dep_item = items[("Deployment", name)]
-        agent_item = items[("JobAgent", dep.agent.ref)]
-        out.extend(_validate_merged(loaded, merged, dep_item, agent_item, dep.agent.config))
+        layers[name] = [(items[("Deployment", name)], ("agent", "config"), dep.agent.config),
+                        (items[("JobAgent", dep.agent.ref)], ("config",), catalog.agents[dep.agent.ref].config)]
+        out.extend(_validate_merged(loaded, layers[name]))
+        out.extend(_strategy_check(loaded, items[("Deployment", name)], dep, layers[name]))
+    for doc in loaded.documents:
+        model = doc.model  # type: ignore[attr-defined]
+        if model.type == "Version" and model.jobAgentConfig and model.deployment in layers:
+            out.extend(_validate_merged(loaded, [(doc, ("jobAgentConfig",), model.jobAgentConfig),
+                                                 *layers[model.deployment]]))
     return out
 
 
-def _near_misses(loaded: LoadResult, merged: dict[str, Any], dep_item, agent_item, dep_config) -> list[Diagnostic]:
+Layer = tuple[Any, tuple[str, ...], dict[str, Any]]  # document item, path of its config, the config
+
+
+def _merge(layers: list[Layer]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for _, _, config in reversed(layers):
+        merged = deep_merge(merged, config)
+    return merged
+
+
+def _owner(layers: list[Layer], key: Any) -> Layer:
+    """The layer a merged top-level key comes from (the highest that sets it)."""
+    return next((layer for layer in layers if key in layer[2]), layers[-1])
+
+
+def _strategy_check(loaded: LoadResult, dep_item, dep, layers: list[Layer]) -> list[Diagnostic]:
+    from reconciler.engine.jobs import supports_blue_green
+
+    agent_type = str(_merge(layers).get("type"))
+    if (dep.strategy or {}).get("type") != "blue-green" or supports_blue_green(agent_type):
+        return []
+    able = ", ".join(sorted(t for t in registry.registry() if supports_blue_green(t)))
+    return [Diagnostic("Unsupported strategy", f"strategy blue-green needs an agent that runs two colours ({able}); "
+                       f"the {agent_type} agent of this deployment cannot. Use one of those or another strategy.",
+                       loaded.positions.locate(dep_item.path, dep_item.index, ("strategy", "type")))]
+
+
+def _near_misses(loaded: LoadResult, merged: dict[str, Any], layers: list[Layer]) -> list[Diagnostic]:
     cls = registry.registry()[merged["type"]].Config
     known = [name for name in cls.model_fields if name != "type"]
     out = []
@@ -78,17 +112,19 @@ def _near_misses(loaded: LoadResult, merged: dict[str, Any], dep_item, agent_ite
             continue
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
         if close:
-            item, path = (dep_item, ("agent", "config", key)) if key in dep_config else (agent_item, ("config", key))
+            item, prefix, _ = _owner(layers, key)
             out.append(Diagnostic("Unknown agent setting", f"{key!r} is not a {merged['type']} agent setting and is "
                                   f"passed to the job as data. Did you mean {close[0]!r}?",
-                                  loaded.positions.locate(item.path, item.index, path, key=True), Severity.WARNING))
+                                  loaded.positions.locate(item.path, item.index, (*prefix, key), key=True),
+                                  Severity.WARNING))
     return out
 
 
-def _validate_merged(loaded: LoadResult, merged: dict[str, Any], dep_item, agent_item, dep_config) -> list[Diagnostic]:
+def _validate_merged(loaded: LoadResult, layers: list[Layer]) -> list[Diagnostic]:
+    merged = _merge(layers)
     try:
         registry.validate_config(merged)
-        return _near_misses(loaded, merged, dep_item, agent_item, dep_config)
+        return _near_misses(loaded, merged, layers)
     except ValidationError as exc:
         errors = [e for e in exc.errors() if not _templated(merged, e["loc"])]
         if not errors:
@@ -96,10 +132,8 @@ def _validate_merged(loaded: LoadResult, merged: dict[str, Any], dep_item, agent
         cls = registry.registry()[merged["type"]].Config
 
         def locate(path, key=False):
-            top = path[0] if path else None
-            if top is not None and top in dep_config:
-                return loaded.positions.locate(dep_item.path, dep_item.index, ("agent", "config", *path), key=key)
-            return loaded.positions.locate(agent_item.path, agent_item.index, ("config", *path), key=key)
+            item, prefix, _ = _owner(layers, path[0]) if path else layers[-1]
+            return loaded.positions.locate(item.path, item.index, (*prefix, *path), key=key)
 
         kind = f"{merged['type']} agent config"
         return model_errors.diagnostics_from(errors, merged, kind, cls, locate)

@@ -140,11 +140,11 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, outcome: Depl
     state = facts.states.get(name)
     decision = decide.decide(index, key, state=state)
     if decision.version is None:
-        _blocked_or_unchanged(outcome, decision, state)
+        _blocked_or_unchanged(index, outcome, decision, state)
         return
     fp = fingerprint(index, key, decision.version)
     if not active and state is not None and state.version == decision.version.tag and state.fingerprint == fp:
-        _blocked_or_unchanged(outcome, decision, state)  # same inputs as recorded: same release, nothing to do
+        _blocked_or_unchanged(index, outcome, decision, state)  # same inputs as recorded: same release, nothing to do
         return
     try:
         release = release_for(index, key, decision.version, render)
@@ -159,7 +159,7 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, outcome: Depl
         if active:  # a queued task already delivers this (or the current) release
             _queued(outcome, (same or active)[-1])
         else:
-            _blocked_or_unchanged(outcome, decision, state)
+            _blocked_or_unchanged(index, outcome, decision, state)
         return
     _change(index, key, decision, release, state, active, verdict, fp, render, outcome)
 
@@ -170,6 +170,9 @@ def _change(index, key, decision, release, state, active, verdict, fp, render, o
         reason += f" ({decision.blocked_version} is held back: {decision.blocked.message})"
     if decision.pin is not None:
         reason += f" (pinned by {decision.pin.name}: {decision.pin.reason})"
+    held = _held(index, decision, state) if decision.blocked is None and index.facts.holds else None
+    if held is not None:
+        reason += f" ({held.message})"
     notable = [v.message for v in decision.passed if v.rule == "anyApproval" and "approved" in v.message
                or v.message.startswith("skipped")]
     if notable:
@@ -216,13 +219,30 @@ def _queued(outcome: DeploymentOutcome, task) -> None:
                                   f"{task.reason} (queued as task {task.id})", task.diff, queued=task.id))
 
 
-def _blocked_or_unchanged(outcome: DeploymentOutcome, decision: decide.Decision, state) -> None:
+def _blocked_or_unchanged(index: PlanIndex, outcome: DeploymentOutcome, decision: decide.Decision, state) -> None:
     if decision.blocked is not None:
         v = decision.blocked
         outcome.blocked.append(Blocked(decision.key, decision.blocked_version or "", v.policy, v.rule, v.message,
                                        v.next_evaluation, state.version if state else None, v.status))
+        return
+    held = _held(index, decision, state)
+    if held is not None:
+        outcome.blocked.append(held)
     else:
         outcome.unchanged += 1
+
+
+def _held(index: PlanIndex, decision: decide.Decision, state) -> Blocked | None:
+    """A newer version kept off the target by a rollback hold, shown so a reviewer sees why it waits."""
+    tag = next((t for t, why in decision.skipped if why.startswith("held off")), None)
+    if tag is None:
+        return None
+    name = str(decision.key)
+    hold = next((h for h in index.facts.holds if h.target == name and h.version == tag), None)
+    why = hold.reason if hold is not None else "a failed rollout"
+    return Blocked(decision.key, tag, "(rollback hold)", "hold",
+                   f"{tag} is held off this target after {why}; run 'reconciler release-hold {name}' to lift",
+                   None, state.version if state else None, "deny")
 
 
 def release_for(index: PlanIndex, key: TargetKey, version, render: Render) -> Release:

@@ -47,6 +47,8 @@ def hold(index: PlanIndex, key: TargetKey, decision, release: Release, state) ->
     if frozen is not None:
         return frozen
     last = facts.latest.get(str(key))
+    if last is not None and last.operation == "rollback":
+        return _rolled_back(index, key, last, release, state)
     if last is None or last.release_id != release.id or last.status not in statuses.TERMINAL \
             or last.status == statuses.DONE or last.operation == "uninstall":
         return None
@@ -60,6 +62,19 @@ def hold(index: PlanIndex, key: TargetKey, decision, release: Release, state) ->
         return last.id
     return Blocked(key, release.version, policy, "retry", verdict.message, verdict.next_evaluation,
                    state.version if state else None, verdict.status)
+
+
+def _rolled_back(index: PlanIndex, key: TargetKey, last, release: Release, state) -> Blocked | None:
+    """The release a rollback took off the target does not go out again by itself: while its
+    version is held, or when only its config differed from the restored one (nothing to hold)."""
+    if last.job.get("rolls_back") != release.id or last.status in statuses.ACTIVE:
+        return None
+    held = any(h.target == str(key) and h.version == release.version for h in index.facts.holds)
+    if release.version != last.version and not held:
+        return None  # the hold was lifted (release-hold): a person lets it go again
+    return Blocked(key, release.version, "(rollback)", "rollback",
+                   f"this release was rolled back by task {last.id} ({last.reason}); it goes out again only "
+                   "as a new release: fix the version or config in Git", None, state.version if state else None, "deny")
 
 
 def sequencing(index: PlanIndex, key: TargetKey, decision, pending) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -9,7 +9,7 @@ engine never branches on it.
 from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from reconciler.models.keys import TargetKey
@@ -19,7 +19,12 @@ OPERATIONS = ("install", "upgrade", "reinstall", "recreate", "uninstall", "rollb
 
 
 def iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
+    """ISO 8601 in UTC with ``Z`` (a window's local opening time is converted)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None and value.utcoffset():
+        value = value.astimezone(timezone.utc)
+    return value.isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

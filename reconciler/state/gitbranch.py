@@ -176,7 +176,7 @@ class GitBranchStore(GitTaskQueries):
         from reconciler.models import statuses
 
         return {t: task for t, task in self.latest_tasks().items()
-                if task.status in statuses.TERMINAL and task.status != statuses.DONE
+                if (task.status in statuses.TERMINAL and task.status != statuses.DONE or task.operation == "rollback")
                 and (deployment is None or task.deployment == deployment)}
 
     def latest_task(self, target: str):

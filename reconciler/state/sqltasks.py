@@ -86,14 +86,15 @@ class TaskQueries:
 
     def latest_unsuccessful(self, deployment: str | None = None) -> dict[str, TaskRecord]:
         """Targets (of one ``deployment`` if given) whose newest task ended without success (failed,
-        canceled, skipped, invalid agent).
+        canceled, skipped, invalid agent) or is a rollback (its release must not go out again).
 
         Planning asks this instead of every target's newest task: failures are few, targets many.
         """
         newer = sa.select(sa.literal(1)).where(
             tasks.c.workspace == tasks.c.workspace, tasks.c.target == _alias.c.target, tasks.c.seq > _alias.c.seq)
         query = sa.select(_alias).where(
-            _alias.c.workspace == self.workspace, _alias.c.status.in_(sorted(statuses.TERMINAL - {statuses.DONE})),
+            _alias.c.workspace == self.workspace,
+            sa.or_(_alias.c.status.in_(sorted(statuses.TERMINAL - {statuses.DONE})), _alias.c.operation == "rollback"),
             ~sa.exists(newer.where(tasks.c.workspace == self.workspace)))
         if deployment is not None:
             query = query.where(_alias.c.deployment == deployment)

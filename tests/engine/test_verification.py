@@ -85,7 +85,9 @@ def test_failed_verification_rolls_back_and_holds_the_version(cli, ws, health):
     assert rolled["actorKind"] == "bot" and (root / "deployed-r1").read_text() == "v1"
 
     plan = json.loads(cli("plan", "-C", root, "--format", "json").out)
-    assert plan["changes"] == [] and plan["summary"]["unchanged"] == 1
+    assert plan["changes"] == [] and [(b["version"], b["rule"]) for b in plan["blocked"]] == [("v2", "hold")]
+    assert "run 'reconciler release-hold app/prod/r1' to lift" in plan["blocked"][0]["message"]
+    assert "v2 is held off this target after failed verification" in cli("plan", "-C", root).out
     status = json.loads(cli("status", "-C", root, "--format", "json").out)
     assert status[0]["currentVersion"] == "v1" and status[0]["held"] == "v2"
     assert cli("release-hold", "app/prod/r1", "-C", root).out.startswith("released 1 hold")
@@ -151,16 +153,37 @@ def test_rolling_strategy_stops_at_a_failed_batch_and_rolls_it_back(cli, ws):
     plan = json.loads(cli("plan", "-C", root, "--format", "json").out)
     assert {c["resource"]: c["batch"] for c in plan["changes"]} == {"r1": 1, "r2": 1, "r3": 2, "r4": 2,
                                                                     "r5": 3, "r6": 3}
+    text = cli("plan", "-C", root).out
+    assert "upgrade app v1 → v2 on 2 targets (prod), batch 2 of 3" in text
+    assert "| upgrade (batch 3 of 3) | v1 → v2 | 2 |" in cli("plan", "-C", root, "--format", "markdown").out
     assert cli("apply", "-C", root, "--max-parallel", "4").code == 1
     by_target: dict[str, list[dict]] = {}
     for task in reversed(history(cli, root)):
         by_target.setdefault(task["resource"], []).append(task)
     assert [t["status"] for t in by_target["r1"]] == ["done", "done"]
-    assert by_target["r4"][-1]["status"] == "failed"
+    assert [(t["operation"], t["status"]) for t in by_target["r4"]] == [  # the failed one is restored too
+        ("install", "done"), ("upgrade", "failed"), ("rollback", "done")]
     assert [(t["operation"], t["status"]) for t in by_target["r3"]] == [
         ("install", "done"), ("upgrade", "done"), ("rollback", "done")]
     assert "batch rollback: batch 2 of 3 failed on r4" in by_target["r3"][-1]["reason"]
     assert [(t["status"], t["message"]) for t in by_target["r5"][1:]] == [
         ("canceled", "rollout stopped before batch 3: batch 2 of 3 failed on r4")]
-    assert {r: (root / f"deployed-{r}").read_text() for r in ("r1", "r3", "r5")} == {"r1": "v2", "r3": "v1",
-                                                                                     "r5": "v1"}
+    assert {r: (root / f"deployed-{r}").read_text() for r in ("r1", "r3", "r4", "r5")} == {
+        "r1": "v2", "r3": "v1", "r4": "v1", "r5": "v1"}
+
+
+def test_a_release_rolled_back_after_a_config_change_is_not_sent_again(cli, ws):
+    root = ws(resources=1, policies="type: Policy\nname: undo\nrules: [{rollback: {onJobStatuses: [failed]}}]\n")
+    assert cli("apply", "-C", root).code == 0
+    (root / "app.yaml").write_text((root / "app.yaml").read_text().replace("config: {}", "config: {failOn: r1}"))
+    assert cli("apply", "-C", root).code == 1
+    rolled, failed, _ = history(cli, root)
+    assert (failed["operation"], failed["status"], rolled["operation"], rolled["status"]) == (
+        "upgrade", "failed", "rollback", "done")
+    plan = json.loads(cli("plan", "-C", root, "--format", "json").out)
+    assert plan["changes"] == [] and [b["rule"] for b in plan["blocked"]] == ["rollback"]
+    assert f"rolled back by task {rolled['id']}" in plan["blocked"][0]["message"]
+    assert cli("apply", "-C", root).code == 0 and len(history(cli, root)) == 3  # nothing dispatched again
+    (root / "app.yaml").write_text((root / "app.yaml").read_text().replace("{failOn: r1}", "{say: fixed}"))
+    assert [c["operation"] for c in json.loads(cli("plan", "-C", root, "--format", "json").out)["changes"]] == [
+        "upgrade"]

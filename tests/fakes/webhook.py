@@ -1,6 +1,6 @@
 """A fake webhook receiver for the http agent: it checks the HMAC signature, records the job,
 and answers according to ``mode`` — ``done``, ``failed``, ``async`` (202 with a statusUrl that
-reports in_progress then done), ``empty`` (204) or ``weird`` (an unknown status word)."""
+reports in_progress then done, or what ``script`` lists for the job's resource), ``empty`` (204) or ``weird`` (an unknown status word)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class FakeWebhook(FakeService):
         self.secret = secret
         self.mode = "done"
         self.progress: dict[str, list[str]] = {}
+        self.script: dict[str, list[str]] = {}  # resource or resource@version -> its status URL's answers
 
     def _signed(self, request: Recorded, data: bytes) -> bool:
         if self.secret is None:
@@ -34,7 +35,9 @@ class FakeWebhook(FakeService):
             return 401, {"message": "bad signature"}
         task = request.headers["x-reconciler-task"]
         if self.mode == "async":
-            self.progress[task] = ["in_progress", "done"]
+            job = request.json or {}
+            steps = self.script.get(f"{job.get('resource')}@{job.get('version')}") or self.script.get(job.get("resource"))
+            self.progress[task] = list(steps or ["in_progress", "done"])
             return 202, {"status": "in_progress", "statusUrl": f"{self.url}/status/{task}"}
         if self.mode == "empty":
             return 204, None

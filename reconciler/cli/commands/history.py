@@ -23,7 +23,6 @@ from reconciler.cli.views import jsonview
 @options.output_format("text", "json")
 def history(directory, state_url, deployment, environment, target, status, page, per_page, task_id, fmt) -> int:
     """Tasks newest first: operation, status, actor, reason, config diff."""
-    from rich.console import Console
 
     from reconciler.cli.views import history as view
     from reconciler.engine.history import open_history

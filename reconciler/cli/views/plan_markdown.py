@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from reconciler.cli.views.plan_text import _versions, group_blocked, group_changes, short_time
+from reconciler.cli.views.plan_text import _versions, batch_label, batch_totals, group_blocked, group_changes, short_time
 from reconciler.planning.plan import Plan
 
 ORDER = ("install", "upgrade", "reinstall", "recreate", "uninstall", "rollback", "blocked", "unchanged",
@@ -42,12 +42,15 @@ def render(plan: Plan) -> str:
     if plan.next_evaluation:
         lines += [f"Next evaluation: **{short_time(plan.next_evaluation)}**", ""]
     by_dep: dict[str, list[str]] = defaultdict(list)
-    for (dep, op, _f, _t, reason), items in group_changes(plan.changes).items():
+    totals = batch_totals(plan.changes)
+    for (dep, op, _f, _t, reason, _b), items in group_changes(plan.changes).items():
         where = ", ".join(f"`{c.key.resource}` ({c.key.environment})" for c in items[:20])
         if len(items) > 20:
             where += f" and {len(items) - 20} more"
         diff = "; ".join(f"`{k}`: {v[0]!r} → {v[1]!r}" for k, v in list(items[0].diff.items())[:8])
-        by_dep[dep].append(f"| {op} | {cell(_versions(items[0]))} | {len(items)} | {cell(where)} | "
+        batch = batch_label(items[0], totals)
+        op_cell = f"{op} ({batch})" if batch else op
+        by_dep[dep].append(f"| {op_cell} | {cell(_versions(items[0]))} | {len(items)} | {cell(where)} | "
                            f"{cell(reason)}{' — ' + cell(diff) if diff else ''} |")
     blocked: dict[str, list[str]] = defaultdict(list)
     for (dep, version, policy, rule, message, nxt), items in group_blocked(plan.blocked).items():

@@ -4,7 +4,7 @@ their rule and when they move, then a summary. Colour only when writing to a TTY
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import datetime
+from datetime import datetime, timezone
 
 from rich.console import Console
 from rich.markup import escape
@@ -16,7 +16,11 @@ SYMBOLS = {"install": ("+", "green"), "upgrade": ("~", "yellow"), "reinstall": (
 
 
 def short_time(value: datetime | None) -> str:
-    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%SZ")
+    if value is None:
+        return "-"
+    if value.tzinfo is not None and value.utcoffset():
+        value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _versions(change: Change) -> str:
@@ -30,9 +34,27 @@ def _versions(change: Change) -> str:
 def group_changes(changes: list[Change]) -> "OrderedDict[tuple, list[Change]]":
     groups: OrderedDict[tuple, list[Change]] = OrderedDict()
     for change in changes:
-        key = (change.key.deployment, change.operation, change.from_version, change.to_version, change.reason)
+        key = (change.key.deployment, change.operation, change.from_version, change.to_version, change.reason,
+               change.batch)
         groups.setdefault(key, []).append(change)
     return groups
+
+
+def batch_totals(changes: list[Change]) -> dict[tuple[str, str], int]:
+    """How many batches each deployment × environment's rollout has."""
+    totals: dict[tuple[str, str], int] = {}
+    for c in changes:
+        if c.batch is not None:
+            key = (c.key.deployment, c.key.environment)
+            totals[key] = max(totals.get(key, 0), c.batch)
+    return totals
+
+
+def batch_label(change: Change, totals: dict[tuple[str, str], int]) -> str:
+    """``batch 2 of 3`` for a change of a rolling or canary rollout, else empty."""
+    if change.batch is None:
+        return ""
+    return f"batch {change.batch} of {totals[(change.key.deployment, change.key.environment)]}"
 
 
 def group_blocked(blocked: list[Blocked]) -> "OrderedDict[tuple, list[Blocked]]":
@@ -54,9 +76,12 @@ def render(plan: Plan, console: Console) -> None:
     rev = plan.revision if plan.revision == "worktree" else plan.revision[:12]
     console.print(f"Plan for [bold]{escape(plan.workspace)}[/] at {short_time(plan.at)} (revision {escape(rev)})")
     console.print()
-    for (dep, op, _f, _t, reason), items in group_changes(plan.changes).items():
+    totals = batch_totals(plan.changes)
+    for (dep, op, _f, _t, reason, _b), items in group_changes(plan.changes).items():
         symbol, colour = SYMBOLS.get(op, ("*", "white"))
         what = f"{op} {dep} {_versions(items[0])} on {_where([c.key for c in items])}"
+        batch = batch_label(items[0], totals)
+        what += f", {batch}" if batch else ""
         console.print(f"  [{colour}]{symbol} {escape(what)}[/]  [dim]{escape(reason)}[/]")
         files = sorted({p for c in items for p, a in c.artifacts.items() if a.get("changed")})
         if files:

@@ -7,7 +7,7 @@ its verdict is computed once per scope value, as Ctrlplane's scope fields do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -109,7 +109,9 @@ class RuleContext:
 
 
 def fmt_time(value: datetime) -> str:
-    """Short UTC time for messages: ``14:05Z`` today, else ``2026-11-23 14:05Z``."""
+    """Short UTC time for messages: ``2026-11-23 14:05Z`` (local times are converted to UTC)."""
+    if value.tzinfo is not None and value.utcoffset():
+        value = value.astimezone(timezone.utc)
     return _minute(value.year, value.month, value.day, value.hour, value.minute)
 
 
