@@ -73,7 +73,7 @@ class Applier:
         if leases.per_deployment(store):
             from reconciler.engine.sharded import run_sharded
 
-            return run_sharded(self, owner, only, prune)
+            return run_sharded(self, owner, only, prune, timeout)
         self.hooks.stage(f"Locking workspace {config.workspace}")
         with Lease(store, "apply", owner, timeout=timeout):
             return self._locked(only, prune)

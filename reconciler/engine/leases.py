@@ -19,7 +19,7 @@ import socket
 import threading
 from datetime import UTC, datetime, timedelta
 
-from reconciler.engine.lease import DEFAULT_TTL
+from reconciler.engine.lease import DEFAULT_TTL, dead_on_this_host
 from reconciler.models.records import LockInfo
 
 PREFIX = "deployment:"
@@ -60,10 +60,15 @@ class DeploymentLeases:
     def claim(self, deployments: list[str], limit: int = 1) -> list[str]:
         """Claim up to ``limit`` free deployments among ``deployments`` (in name order)."""
         names = [PREFIX + d for d in deployments]
-        claimed = self.store.claim_leases(names, self._info(), self.token, self.clock(), limit)
+        claimed = self.store.claim_leases(names, self._info(), self.token, self.clock(), limit, dead_on_this_host)
         with self._mutex:
             self.held.update(claimed)
         return [name[len(PREFIX):] for name in claimed]
+
+    def holders(self, deployments: list[str]) -> list[tuple[str, LockInfo]]:
+        """Who holds the leases of ``deployments`` (those held by someone)."""
+        found = [(d, self.store.lock_holder(PREFIX + d)) for d in deployments]
+        return [(d, h) for d, h in found if h is not None and h.owner]
 
     def release(self, deployments: list[str]) -> None:
         names = [PREFIX + d for d in deployments]

@@ -265,12 +265,13 @@ class GitBranchStore(GitTaskQueries):
         self._write(f"Unlock {name}", mutate)
 
     # -- per-deployment leases: the same contract as SqlStore's (each claim is a winning commit) --
-    def claim_leases(self, names: list[str], info: LockInfo, token: str, now: datetime, limit: int = 1) -> list[str]:
+    def claim_leases(self, names: list[str], info: LockInfo, token: str, now: datetime, limit: int = 1,
+                     steal=lambda holder: False) -> list[str]:
         claimed: list[str] = []
         for name in sorted(set(names)):
             if len(claimed) >= limit:
                 break
-            if self.try_lock(name, info, token, now) is None:
+            if self.try_lock(name, info, token, now, steal) is None:
                 claimed.append(name)
         return claimed
 

@@ -287,8 +287,10 @@ class SqlStore(TaskQueries, ApiQueries):
                                                  row.expires_at)
 
     # -- per-deployment leases (scale-out on PostgreSQL) ---------------------------------------
-    def claim_leases(self, names: list[str], info: LockInfo, token: str, now: datetime, limit: int = 1) -> list[str]:
-        """Claim up to ``limit`` of the named leases that are free (never taken, expired, or ours).
+    def claim_leases(self, names: list[str], info: LockInfo, token: str, now: datetime, limit: int = 1,
+                     steal: Callable[[LockInfo], bool] = lambda holder: False) -> list[str]:
+        """Claim up to ``limit`` of the named leases that are free (never taken, expired, ours, or
+        held by a process ``steal`` says is dead).
 
         Candidate rows are locked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so processes
         claiming at the same time never wait for each other and never get the same lease. Returns
@@ -302,13 +304,17 @@ class SqlStore(TaskQueries, ApiQueries):
         with self._write() as conn:
             conn.execute(dialect.insert(locks).on_conflict_do_nothing(), free)
         with self._write() as conn:
-            query = (sa.select(locks.c.name)
-                     .where(self._ws(locks), locks.c.name.in_(sorted(set(names))),
-                            sa.or_(locks.c.expires_at <= now, locks.c.token == token))
-                     .order_by(locks.c.name).limit(limit))
+            query = (sa.select(locks).where(self._ws(locks), locks.c.name.in_(sorted(set(names))))
+                     .order_by(locks.c.name))
             if self.backend == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            claimed = [r[0] for r in conn.execute(query)]
+            claimed = []
+            for row in conn.execute(query):
+                holder = LockInfo(row.name, row.owner, row.host, row.pid, row.acquired_at, row.expires_at)
+                if row.expires_at <= now or row.token == token or steal(holder):
+                    claimed.append(row.name)
+                    if len(claimed) >= limit:
+                        break
             if claimed:
                 conn.execute(sa.update(locks).where(self._ws(locks), locks.c.name.in_(claimed)).values(
                     owner=info.owner, host=info.host, pid=info.pid, token=token, acquired_at=now,

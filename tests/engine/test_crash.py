@@ -1,10 +1,14 @@
 """A killed apply loses nothing: the next apply resumes the interrupted task (same id, next
-attempt) at once, because a dead holder of the lock on this host is detected immediately."""
+attempt) at once, because a dead holder of the lock on this host is detected immediately, on
+SQLite (workspace lock) and PostgreSQL (deployment leases). A killed reconciler's agent does not
+go on beside the next attempt: it gets SIGTERM, and whatever it left running in its process
+group is stopped before the task is resumed."""
 
 from __future__ import annotations
 
 import json
 import os
+import pytest
 import signal
 import subprocess
 import sys
@@ -57,6 +61,14 @@ WORKSPACE = {
 }
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def state(request, tmp_path, monkeypatch):
+    """Runs use RECONCILER_STATE: the default SQLite file, or a fresh PostgreSQL database."""
+    url = f"sqlite:///{tmp_path / 'state.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_db")
+    monkeypatch.setenv("RECONCILER_STATE", url)
+    return url
+
+
 def start_apply(root: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "reconciler", "apply", "-C", str(root), "--actor", "ci"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
@@ -67,7 +79,7 @@ def history(cli, root: Path) -> list[dict]:
     return json.loads(cli("history", "-C", root, "--format", "json").out)["tasks"]
 
 
-def test_sigkill_mid_task_then_resume(cli, tmp_path):
+def test_sigkill_mid_task_then_resume(cli, tmp_path, state):
     write_files(tmp_path, WORKSPACE)
     (tmp_path / "slow.sh").write_text(SLOW)
     (tmp_path / "slow.sh").chmod(0o755)
@@ -100,7 +112,7 @@ def test_sigkill_mid_task_then_resume(cli, tmp_path):
     assert cli("plan", "-C", tmp_path, "--detailed-exitcode").code == 0
 
 
-def test_second_apply_waits_then_names_the_holder(cli, tmp_path):
+def test_second_apply_waits_then_names_the_holder(cli, tmp_path, state):
     write_files(tmp_path, {**WORKSPACE, "reconciler.yaml": "workspace: crash\n"})
     (tmp_path / "slow.sh").write_text(SLOW)
     (tmp_path / "slow.sh").chmod(0o755)
@@ -112,7 +124,49 @@ def test_second_apply_waits_then_names_the_holder(cli, tmp_path):
             time.sleep(0.05)
         result = cli("apply", "-C", tmp_path, "--actor", "other", "--lock-timeout", "1")
         assert result.code == 3
-        assert "locked by ci@" in result.err and f"pid {proc.pid}" in result.err
+        assert ("locked by ci@" in result.err or "leased by ci@" in result.err) and f"pid {proc.pid}" in result.err
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+LINGERING = """#!/bin/sh
+# First run: record the process group, leave a child behind, and hang. Later runs: finish at once.
+marker="$RECONCILER_WORKDIR/started-$RECONCILER_RESOURCE"
+if [ ! -f "$marker" ]; then
+  echo "$$" > "$marker"
+  sleep 120 &
+  sleep 120
+fi
+echo "$RECONCILER_ATTEMPT" >> "$RECONCILER_WORKDIR/finished-$RECONCILER_RESOURCE"
+"""
+
+
+def _alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return any(Path(p).read_text().rsplit(")", 1)[1].split()[2] == str(pgid) and
+               Path(p).read_text().rsplit(")", 1)[1].split()[0] != "Z" for p in map(str, Path("/proc").glob("[0-9]*/stat"))
+               if Path(p).exists())
+
+
+def test_a_killed_reconcilers_agent_does_not_run_beside_the_resumed_attempt(cli, tmp_path, state):
+    write_files(tmp_path, WORKSPACE)
+    (tmp_path / "slow.sh").write_text(LINGERING)
+    (tmp_path / "slow.sh").chmod(0o755)
+    proc = start_apply(tmp_path)
+    marker = tmp_path / "started-host-1"
+    deadline = time.monotonic() + 30
+    while not marker.read_text().strip() if marker.exists() else True:
+        assert proc.poll() is None and time.monotonic() < deadline, "the agent never started"
+        time.sleep(0.05)
+    agent_group = int(marker.read_text())
+    proc.send_signal(signal.SIGKILL)  # the reconciler alone: its agent is not in its process group
+    proc.wait()
+    assert _alive(agent_group)  # the backgrounded child outlives the killed reconciler's SIGTERM...
+    result = cli("apply", "-C", tmp_path, "--actor", "ci")
+    assert result.code == 0, result.out + result.err
+    assert not _alive(agent_group)  # ...until the resumed task stops it before its next attempt
+    assert (tmp_path / "finished-host-1").read_text().split() == ["2"]

@@ -1,4 +1,5 @@
-"""The ``command`` agent: runs a local argv (never through a shell).
+"""The ``command`` agent: runs a local argv (never through a shell), in its own process group that
+never outlives the task (``executors.processes``).
 
 The job goes to stdin as JSON; the main fields are also set as ``RECONCILER_*`` environment
 variables. Exit code 0 means done; anything else fails the task with the tail of stderr as the
@@ -22,6 +23,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from reconciler.errors import TerminalError
+from reconciler.executors import processes
 from reconciler.executors.base import Agent, AgentConfig, AgentResult, ExecContext, Job
 from reconciler.models.common import Duration
 from reconciler.rendering import sticker
@@ -87,14 +89,12 @@ class CommandAgent(Agent):
         cwd = (ctx.workdir / cfg.cwd) if cfg.cwd else ctx.workdir
         timeout = cfg.timeout or ctx.timeout
         try:
-            proc = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                cwd=cwd, env=env, start_new_session=True,
-            )
+            proc = processes.spawn(argv, cwd=cwd, env=env, scratch=ctx.scratch)
         except OSError as exc:
             raise TerminalError(f"cannot run {argv[0]!r}: {exc.strerror or exc}") from exc
         payload = json.dumps(job.payload()).encode()
         out, err, outcome = _wait(proc, payload, timeout, ctx)
+        processes.finished(ctx.scratch)
         log = _join(out, err)
         if outcome == "timeout":
             return AgentResult("failed", f"timed out after {timeout:g}s", log)
@@ -162,11 +162,11 @@ def run_argv(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float,
     """
     argv = [_resolve(argv[0], ctx.workdir), *argv[1:]]
     try:
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                cwd=cwd, env=env, start_new_session=True)
+        proc = processes.spawn(argv, cwd=cwd, env=env, scratch=ctx.scratch)
     except OSError as exc:
         raise TerminalError(f"cannot run {argv[0]!r}: {exc.strerror or exc}") from exc
     out, err, outcome = _wait(proc, stdin, timeout, ctx)
+    processes.finished(ctx.scratch)
     return Completed(proc.returncode, out, err, outcome)
 
 
