@@ -4,7 +4,12 @@ For every target the state records as deployed, rebuild the agent of its last su
 that task's stored job config (secrets stay redacted; reading needs none) and, when the agent can
 read stickers (``writes_sticker`` and ``read_sticker(job, ctx)``), read it back. A target drifts when
 its sticker is missing, names another target or release, or carries another compose-lock digest
-than the task shipped (``job["artifacts"]["lockDigest"]``). Nothing is written.
+than the task shipped (``job["artifacts"]["lockDigest"]``).
+
+``record`` marks drifted and missing stickers on the target's recorded state (``drift``), which
+plans show as a ``reinstall`` with reason ``drifted: ...`` and ``apply`` re-applies; targets found
+in sync have their mark cleared, and a successful task records a fresh state without one. Errors
+(a host that cannot be read) and unsupported agents change nothing.
 """
 
 from __future__ import annotations
@@ -46,6 +51,14 @@ def check_drift(store: Any, workdir: Path, *, only: Iterable[str] | None = None,
         if wanted is None or name in wanted:
             rows.append(_check(store, state, workdir, timeout))
     return rows
+
+
+def record(store: Any, rows: Iterable[DriftRow]) -> None:
+    """Mark drifted targets on their recorded state; clear the marks of targets in sync."""
+    marks = {r.target: r.message for r in rows if r.status in (DRIFTED, MISSING)}
+    marks.update({r.target: "" for r in rows if r.status == IN_SYNC})
+    if marks:
+        store.mark_drift(marks)
 
 
 def drifted(rows: Iterable[DriftRow]) -> bool:

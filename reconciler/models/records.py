@@ -25,6 +25,7 @@ class TargetState:
     updated_at: datetime
     deployed_at: datetime | None = None
     fingerprint: str = ""  # digest of every input of the release; equal means nothing to re-plan
+    drift: str = ""  # what ``reconciler drift`` found wrong on the host; non-empty means re-apply
 
 
 @dataclass(frozen=True, slots=True)

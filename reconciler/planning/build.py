@@ -143,7 +143,8 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, outcome: Depl
         _blocked_or_unchanged(index, outcome, decision, state)
         return
     fp = fingerprint(index, key, decision.version)
-    if not active and state is not None and state.version == decision.version.tag and state.fingerprint == fp:
+    if not active and state is not None and state.version == decision.version.tag and state.fingerprint == fp \
+            and not state.drift:
         _blocked_or_unchanged(index, outcome, decision, state)  # same inputs as recorded: same release, nothing to do
         return
     try:
@@ -154,6 +155,9 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, outcome: Depl
     if state is not None and state.release_id != release.id:
         state = facts.state(name) or state  # the full record, with the inputs that explain the change
     verdict = changes.classify(state, release, lambda: facts.releases.get(state.release_id) if state else None)
+    if state is not None and state.drift:  # the host disagrees with the record: deliver the release again
+        verdict = ("reinstall", f"drifted: {state.drift}; re-applying {release.version}", {}) if verdict is None \
+            else (verdict[0], f"{verdict[1]} (drifted: {state.drift})", verdict[2])
     same = [t for t in active if t.release_id == release.id] if active else active
     if verdict is None or same:
         if active:  # a queued task already delivers this (or the current) release

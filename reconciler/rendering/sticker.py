@@ -49,6 +49,14 @@ def make_sticker(*, release_id: str, target: str, version: str, task_id: str, re
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
+def for_job(job: Any) -> str:
+    """The sticker text for a job that just succeeded ('' after an uninstall: no release runs)."""
+    if job.operation == "uninstall":
+        return ""
+    return make_sticker(release_id=job.release_id, target=job.target, version=job.version, task_id=job.task_id,
+                        revision=job.release.get("revision"), artifacts=job.artifacts)
+
+
 def parse_sticker(text: str) -> dict[str, Any]:
     """The sticker's fields; ValueError when it is not a sticker."""
     try:

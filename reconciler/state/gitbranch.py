@@ -147,6 +147,20 @@ class GitBranchStore(GitTaskQueries):
             return found
         return {k: v for k, v in found.items() if k.split("/", 1)[0] == deployment}
 
+    def mark_drift(self, marks: dict[str, str]) -> None:
+        """Record (non-empty message) or clear (empty) the drift mark of recorded targets."""
+        from dataclasses import replace
+
+        from reconciler.state.gitbranch_tasks import target_path
+
+        def mutate(tx: Transaction) -> None:
+            for target, message in sorted(marks.items()):
+                doc = tx.read(*target_path(target))
+                if doc is not None and doc.get("drift", "") != message:
+                    tx.put(target_path(target), codec.to_json(replace(codec.from_json(TargetState, doc), drift=message)))
+
+        self._write("Record drift marks", mutate)
+
     def state_deployments(self) -> set[str]:
         return {name.split("/", 1)[0] for name in self.target_states()}
 

@@ -116,6 +116,7 @@ target_state = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("deployed_at", UTCDateTime),
     sa.Column("fingerprint", sa.String(64), nullable=False, server_default=""),
+    sa.Column("drift", sa.Text, nullable=False, server_default=""),  # migration 0005
 )
 
 versions_seen = sa.Table(

@@ -150,14 +150,24 @@ class SqlStore(TaskQueries, ApiQueries):
         t = target_state
         where = [self._ws(t)] if deployment is None else [self._ws(t), t.c.deployment == deployment]
         if not details:  # raw rows: no per-row type processing, for fleets of hundreds of thousands
-            query = sa.select(t.c.target, t.c.version, t.c.release_id, t.c.last_task_id, t.c.fingerprint).where(*where)
+            query = sa.select(t.c.target, t.c.version, t.c.release_id, t.c.last_task_id, t.c.fingerprint,
+                              t.c.drift).where(*where)
             with self._read() as conn:
                 rows = conn.execute(query).all()
-            return {r[0]: TargetState(r[0], r[1], r[2], "", {}, {}, r[3], _EPOCH, None, r[4]) for r in rows}
+            return {r[0]: TargetState(r[0], r[1], r[2], "", {}, {}, r[3], _EPOCH, None, r[4], r[5]) for r in rows}
         with self._read() as conn:
             rows = conn.execute(sa.select(t).where(*where))
             return {r.target: TargetState(r.target, r.version, r.release_id, r.config_digest, r.inputs, r.placement,
-                                          r.last_task_id, r.updated_at, r.deployed_at, r.fingerprint) for r in rows}
+                                          r.last_task_id, r.updated_at, r.deployed_at, r.fingerprint, r.drift)
+                    for r in rows}
+
+    def mark_drift(self, marks: dict[str, str]) -> None:
+        """Record (non-empty message) or clear (empty) the drift mark of recorded targets."""
+        with self._write() as conn:
+            for target, message in sorted(marks.items()):
+                conn.execute(sa.update(target_state).where(
+                    self._ws(target_state), target_state.c.target == target, target_state.c.drift != message,
+                ).values(drift=message))
 
     def state_deployments(self) -> set[str]:
         """Deployments that have at least one recorded target state."""
@@ -190,7 +200,7 @@ class SqlStore(TaskQueries, ApiQueries):
             r = conn.execute(sa.select(t).where(self._ws(t), t.c.target == target)).first()
         return None if r is None else TargetState(r.target, r.version, r.release_id, r.config_digest, r.inputs,
                                                   r.placement, r.last_task_id, r.updated_at, r.deployed_at,
-                                                  r.fingerprint)
+                                                  r.fingerprint, r.drift)
 
     # -- approvals, holds, traces --------------------------------------------------------------
     def approvals(self) -> list[ApprovalRecord]:

@@ -39,7 +39,7 @@ def state_values(state: TargetState, workspace: str) -> dict[str, Any]:
         "resource": key[2], "version": state.version, "release_id": state.release_id,
         "config_digest": state.config_digest, "inputs": state.inputs, "placement": state.placement,
         "last_task_id": state.last_task_id, "updated_at": state.updated_at, "deployed_at": state.deployed_at,
-        "fingerprint": state.fingerprint,
+        "fingerprint": state.fingerprint, "drift": state.drift,
     }
 
 

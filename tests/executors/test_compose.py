@@ -146,3 +146,19 @@ def test_project_names_are_sanitised():
     assert project_name("Shop Front/EU") == "shop-front-eu"
     with pytest.raises(TerminalError):
         project_name("///")
+
+
+def test_a_started_stack_leaves_a_version_sticker_with_the_lock_digest(docker, ctx):
+    import json
+
+    from reconciler.rendering import sticker
+
+    assert deploy(docker, ctx).status == "done"
+    config = {"type": "compose", "docker": str(docker.path)}
+    agent = make_agent(config)
+    data = json.loads(agent.read_sticker(make_job(config), ctx))
+    assert (data["target"], data["version"]) == ("api/prod/eu-1", "v1.2.3")
+    assert data["lockDigest"] is None and sticker.lock_digest(ARTIFACTS) == (None, None)  # no lock header here
+    assert (ctx.workdir / ".reconciler/compose/api-prod/reconciler.sticker.json").exists()
+    assert deploy(docker, ctx, operation="uninstall").status == "done"
+    assert agent.read_sticker(make_job(config), ctx) is None

@@ -136,3 +136,18 @@ def test_an_unusable_remote_directory_is_terminal(sshd, tmp_path, ctx):
     (tmp_path / "a-file").write_text("")
     with pytest.raises(TerminalError, match=r"cannot create directory .*a-file/sub on "):
         run(ssh_config(sshd, tmp_path / "a-file" / "sub"), ctx)
+
+
+def test_a_successful_run_leaves_a_version_sticker_that_reads_back(sshd, tmp_path, ctx):
+    remote = tmp_path / "remote"
+    config = ssh_config(sshd, remote)
+    assert run(config, ctx).status == "done"
+    agent = make_agent(config)
+    job = make_job(config)
+    data = json.loads(agent.read_sticker(job, ctx))
+    assert (data["target"], data["version"], data["releaseId"]) == ("api/prod/eu-1", "v1.2.3", "rel-1")
+    assert json.loads((remote / "reconciler.sticker.json").read_text()) == data
+    assert run({**config, "command": "exit 3"}, ctx, version="v9").status == "failed"
+    assert json.loads(agent.read_sticker(job, ctx))["version"] == "v1.2.3"  # a failure leaves the old one
+    assert run(config, ctx, operation="uninstall").status == "done"
+    assert agent.read_sticker(job, ctx) is None

@@ -110,3 +110,33 @@ def test_the_command_agent_removes_its_sticker_on_uninstall(tmp_path):
 def test_the_sticker_path_stays_inside_the_workdir(path):
     with pytest.raises(ValueError, match="stickerPath must be a relative path"):
         CommandConfig(command=["true"], stickerPath=path)
+
+
+def test_recorded_drift_is_planned_as_a_reinstall_and_apply_repairs_it(cli, applied):
+    path = applied / STICKER
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "releaseId": "0123456789abcdef", "version": "v0.9.0"}))
+    assert cli("plan", "-C", applied, "--detailed-exitcode").code == 0  # plans never read hosts
+    assert drift_json(cli, applied, "--no-record")[0] == 1
+    assert cli("plan", "-C", applied, "--detailed-exitcode").code == 0  # --no-record writes nothing
+    assert drift_json(cli, applied)[0] == 1
+    plan = json.loads(cli("plan", "-C", applied, "--format", "json").out)
+    (change,) = plan["changes"]
+    assert (change["target"], change["operation"]) == ("web/production/host-1", "reinstall")
+    assert change["reason"].startswith("drifted: runs v0.9.0 (release 0123456789abcdef), state records v1.0.0")
+    assert "drifted: runs v0.9.0" in cli("plan", "-C", applied).out
+    assert cli("apply", "-C", applied, "--actor", "ci").code == 0
+    assert json.loads(path.read_text())["releaseId"] == data["releaseId"]  # the sticker is right again
+    assert cli("plan", "-C", applied, "--detailed-exitcode").code == 0
+    code, rows = drift_json(cli, applied)
+    assert code == 0 and [r["status"] for r in rows] == ["in sync", "in sync"]
+
+
+def test_a_target_back_in_sync_has_its_mark_cleared(cli, applied):
+    path = applied / STICKER
+    good = path.read_text()
+    path.write_text(json.dumps({**json.loads(good), "releaseId": "0123456789abcdef"}))
+    assert drift_json(cli, applied)[0] == 1
+    path.write_text(good)  # someone put it right by hand
+    assert drift_json(cli, applied)[0] == 0
+    assert cli("plan", "-C", applied, "--detailed-exitcode").code == 0

@@ -99,16 +99,20 @@ def verify_lock(file) -> int:
 @options.directory
 @options.state
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Only check these release targets.")
+@click.option("--record/--no-record", default=True, show_default=True,
+              help="Record drifted targets in state (plans then re-apply them) and clear marks of targets back in sync.")
 @options.output_format("text", "json")
-def drift(directory, state_url, targets, fmt) -> int:
+def drift(directory, state_url, targets, record, fmt) -> int:
     """Compare the version stickers agents wrote on targets with recorded state."""
     from reconciler.engine import drift as engine_drift
     from reconciler.engine.session import open_session
 
-    session = open_session(directory, None, state_url, readonly=True)
+    session = open_session(directory, None, state_url, readonly=not record)
     try:
         rows = engine_drift.check_drift(session.store, session.root, only=targets or None,
                                         timeout=session.catalog.config.taskTimeout)
+        if record:
+            engine_drift.record(session.store, rows)
     finally:
         session.close()
     if fmt == "json":

@@ -24,6 +24,7 @@ from reconciler.executors.base import Agent, AgentResult, ExecContext, Job
 from reconciler.executors.builtin import ssh
 from reconciler.executors.builtin.command import job_environment
 from reconciler.models.common import Duration
+from reconciler.rendering import sticker
 
 COLOUR_FILE = ".reconciler-colour"
 COLOURS = ("blue", "green")
@@ -68,18 +69,27 @@ class ComposeAgent(Agent):
     def dispatch(self, job: Job, ctx: ExecContext) -> AgentResult:
         cfg: ComposeConfig = self.config  # type: ignore[assignment]
         project = cfg.project or project_name(f"{job.deployment}-{job.environment}")
-        directory = cfg.directory or f".reconciler/compose/{project}"
-        if cfg.host is not None:
-            directory = ssh.remote_workdir(directory)
+        directory = _directory(cfg, job)
         with places.open_place(cfg.ssh_destination(ctx.workdir), directory, ctx.workdir) as place:
             if job.operation == "uninstall":
-                return _uninstall(cfg, job, ctx, place, project)
-            if not cfg.blueGreen:
+                result = _uninstall(cfg, job, ctx, place, project)
+            elif not cfg.blueGreen:
                 result = _install(cfg, job, ctx, place, project)
                 result.outputs = {"project": project, "directory": directory}
-                return result
-            return _install_colour(cfg, job, ctx, place, project, directory)
+            else:
+                result = _install_colour(cfg, job, ctx, place, project, directory)
+            if result.status == "done":
+                place.write({sticker.FILE_NAME: sticker.for_job(job)})
+            return result
 
+
+    writes_sticker = True
+
+    def read_sticker(self, job: Job, ctx: ExecContext) -> str | None:
+        """The sticker the last successful run left beside the stack's files."""
+        cfg: ComposeConfig = self.config  # type: ignore[assignment]
+        with places.open_place(cfg.ssh_destination(ctx.workdir), _directory(cfg, job), ctx.workdir) as place:
+            return place.read(sticker.FILE_NAME) or None
 
     def finalize(self, job: Job, ctx: ExecContext, outputs: dict, succeeded: bool) -> AgentResult | None:
         """Blue-green: after verification, stop the old colour (switch) or the new one (abandon)."""
@@ -102,6 +112,12 @@ class ComposeAgent(Agent):
             home = place.child(outputs["colour"])
             steps = [(home, [cfg.docker, "compose", "-p", outputs["project"], "-f", cfg.lockFile, "down"])]
             return _run_steps(cfg, job, ctx, steps, f"abandoned {outputs['project']}; the old colour stays live")
+
+
+def _directory(cfg: ComposeConfig, job: Job) -> str:
+    project = cfg.project or project_name(f"{job.deployment}-{job.environment}")
+    directory = cfg.directory or f".reconciler/compose/{project}"
+    return ssh.remote_workdir(directory) if cfg.host is not None else directory
 
 
 def project_name(text: str) -> str:

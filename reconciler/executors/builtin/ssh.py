@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import shlex
 from pathlib import Path
 from typing import ClassVar
@@ -25,6 +26,7 @@ from reconciler.executors.base import Agent, AgentConfig, AgentResult, ExecConte
 from reconciler.executors.builtin.command import job_environment
 from reconciler.executors.httpclient import env_secret
 from reconciler.models.common import Duration
+from reconciler.rendering import sticker
 
 JOB_FILE = ".reconciler-job.json"
 
@@ -103,7 +105,19 @@ class SshAgent(Agent):
             env = {**job_environment(job, ctx), "RECONCILER_WORKDIR": workdir, "RECONCILER_ARTIFACTS": workdir}
             text = command if isinstance(command, str) else shlex.join(command)
             result = session.run(text, env=env, cwd=workdir, timeout=cfg.timeout or ctx.timeout, ctx=ctx)
+            if result.outcome == "exited" and result.returncode == 0:
+                session.write_files(workdir, {sticker.FILE_NAME: sticker.for_job(job)})
         return outcome(result, target.label)
+
+    writes_sticker = True
+
+    def read_sticker(self, job: Job, ctx: ExecContext) -> str | None:
+        """The sticker the last successful run left in the remote working directory."""
+        cfg: SshConfig = self.config  # type: ignore[assignment]
+        workdir = remote_workdir(cfg.workdir or default_workdir(job))
+        with remote.RemoteSession(cfg.ssh_target(cfg.host, cfg.port, cfg.user, ctx.workdir)) as session:
+            text = session.read_text(posixpath.join(workdir, sticker.FILE_NAME))
+        return text or None
 
 
 def outcome(result: remote.RemoteResult, where: str) -> AgentResult:
