@@ -4,6 +4,7 @@ what it computed, and turn template errors into diagnostics that point at the de
 
 from __future__ import annotations
 
+import difflib
 import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from reconciler.diagnostics import Diagnostic
 from reconciler.engine import parallel, plancache
 from reconciler.engine.plancache import PlanCache
 from reconciler.engine.session import Session, gather_facts, templates
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, UsageError
 from reconciler.planning.build import PlanResult, build_plan, plan_order
 from reconciler.planning.targets import TargetSource
 from reconciler.rendering.sandbox import render_value
@@ -28,6 +29,8 @@ def make_plan(session: Session, now: datetime, *, only: Iterable[str] | None = N
         facts.prune = prune or facts.prune
     cache = _cache(session, facts, only, exclude_tasks)
     targets = TargetSource(session.catalog, cache)
+    if only:
+        check_targets(session, targets, only)
     with _quiet_gc():
         reuse = cache.reusable() if cache else {}
         todo = [] if only else [n for n in plan_order(session.catalog, facts) if n not in reuse]
@@ -44,6 +47,23 @@ def make_plan(session: Session, now: datetime, *, only: Iterable[str] | None = N
 
         plan_artifacts(session.catalog, result, templates(session), previous_from_state(session.store))
     return result
+
+
+def check_targets(session: Session, targets: TargetSource, only: Iterable[str]) -> None:
+    """Every ``--target`` must be a release target (or a recorded one, which may be orphaned)."""
+    recorded = session.store.target_states(details=False) if hasattr(session.store, "target_states") else {}
+    unknown = []
+    for name in only:
+        dep = name.split("/", 1)[0]
+        known = {str(k) for k in targets.of(dep)} if dep in session.catalog.deployments else set()
+        if name not in known and name not in recorded:
+            unknown.append((name, known or set(recorded)))
+    if unknown:
+        name, pool = unknown[0]
+        close = difflib.get_close_matches(name, sorted(pool), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UsageError(f"{', '.join(repr(n) for n, _ in unknown)} {'is not a release target' if len(unknown) == 1 else 'are not release targets'}"
+                         f"{hint} (targets are deployment/environment/resource; 'reconciler targets' lists them)")
 
 
 def _cache(session: Session, facts, only, exclude_tasks) -> PlanCache | None:

@@ -68,6 +68,11 @@ def agent_diagnostics(loaded: LoadResult) -> list[Diagnostic]:
                         (items[("JobAgent", dep.agent.ref)], ("config",), catalog.agents[dep.agent.ref].config)]
         out.extend(_validate_merged(loaded, layers[name]))
         out.extend(_strategy_check(loaded, items[("Deployment", name)], dep, layers[name]))
+    used = {dep.agent.ref for dep in catalog.deployments.values() if dep.agent is not None}
+    for name, agent in catalog.agents.items():  # unused agents: their own settings must still be right
+        if name not in used and name not in bad_agents:
+            out.extend(_validate_merged(loaded, [(items[("JobAgent", name)], ("config",), agent.config)],
+                                        allow_missing=True))
     for doc in loaded.documents:
         model = doc.model  # type: ignore[attr-defined]
         if model.type == "Version" and model.jobAgentConfig and model.deployment in layers:
@@ -120,13 +125,15 @@ def _near_misses(loaded: LoadResult, merged: dict[str, Any], layers: list[Layer]
     return out
 
 
-def _validate_merged(loaded: LoadResult, layers: list[Layer]) -> list[Diagnostic]:
+def _validate_merged(loaded: LoadResult, layers: list[Layer], allow_missing: bool = False) -> list[Diagnostic]:
+    """Diagnostics of the merged config; ``allow_missing``: fields a deployment would supply may be absent."""
     merged = _merge(layers)
     try:
         registry.validate_config(merged)
         return _near_misses(loaded, merged, layers)
     except ValidationError as exc:
-        errors = [e for e in exc.errors() if not _templated(merged, e["loc"])]
+        errors = [e for e in exc.errors() if not _templated(merged, e["loc"])
+                  and not (allow_missing and e["type"] == "missing")]
         if not errors:
             return []
         cls = registry.registry()[merged["type"]].Config

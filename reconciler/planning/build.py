@@ -66,7 +66,7 @@ def build_plan(catalog: Catalog, facts: Facts, render: Render, *, only: Iterable
                targets: TargetSource | None = None) -> PlanResult:
     source = targets or TargetSource(catalog)
     index = PlanIndex.build(catalog, facts, source)
-    plan = Plan(catalog.config.workspace, catalog.revision, facts.now)
+    plan = Plan(catalog.config.workspace, catalog.revision, facts.now, notes=dispatch.freeze_notes(catalog, facts.now))
     result = PlanResult(plan, index=index)
     wanted = set(only) if only else None
     removed_in_flight: list[InFlight] = []
@@ -178,7 +178,7 @@ def _change(index, key, decision, release, state, active, verdict, fp, render, o
     if held is not None:
         reason += f" ({held.message})"
     notable = [v.message for v in decision.passed if v.rule == "anyApproval" and "approved" in v.message
-               or v.message.startswith("skipped")]
+               or v.message.startswith("skipped") or v.rule == "deploymentWindow" and "exempt" in v.message]
     if notable:
         reason += "; " + "; ".join(notable)
     hold = dispatch.hold(index, key, decision, release, state)

@@ -43,7 +43,7 @@ def job_rules(index: PlanIndex, key: TargetKey, version, kind: str) -> list[tupl
 def hold(index: PlanIndex, key: TargetKey, decision, release: Release, state) -> Blocked | str | None:
     """A Blocked entry when dispatch is held, the task id to retry, or None to dispatch anew."""
     facts = index.facts
-    frozen = (freeze(index, key) if index.catalog.freezes else None) or concurrency_hold(index, key, decision, state)
+    frozen = (freeze(index, key, release.version) if index.catalog.freezes else None) or concurrency_hold(index, key, decision, state)
     if frozen is not None:
         return frozen
     last = facts.latest.get(str(key))
@@ -124,7 +124,17 @@ def concurrency_hold(index: PlanIndex, key: TargetKey, decision, state) -> Block
     return None
 
 
-def freeze(index: PlanIndex, key: TargetKey) -> Blocked | None:
+def freeze_notes(catalog, now) -> list[str]:
+    """One line per Freeze in force, for every plan (even one with nothing to block)."""
+    out = []
+    for frozen in catalog.freezes:
+        if frozen.until is None or frozen.until > now:
+            until = f" until {frozen.until:%Y-%m-%d %H:%MZ}" if frozen.until else " until the Freeze is removed"
+            out.append(f"Freeze {frozen.name} is in force{until}: {frozen.reason}")
+    return out
+
+
+def freeze(index: PlanIndex, key: TargetKey, version: str = "") -> Blocked | None:
     now = index.facts.now
     views = None
     for frozen in index.catalog.freezes:
@@ -138,6 +148,6 @@ def freeze(index: PlanIndex, key: TargetKey) -> Blocked | None:
                and selectors.compile_selector(s.resources, "resource", scope).matches(views) for s in frozen.selectors):
             until = f" until {frozen.until:%Y-%m-%d %H:%MZ}" if frozen.until else " until the Freeze is removed"
             state = index.facts.states.get(str(key))
-            return Blocked(key, "", frozen.name, "freeze", f"frozen{until}: {frozen.reason}", frozen.until,
+            return Blocked(key, version, frozen.name, "freeze", f"frozen{until}: {frozen.reason}", frozen.until,
                            state.version if state else None)
     return None

@@ -105,7 +105,9 @@ def test_a_failure_reported_from_outside_applies_the_rollback_rule(cli, tmp_path
     workspace(tmp_path, hook, versions=("v1", "v2"))
     (root / "policies.yaml").write_text("type: Policy\nname: undo\nrules: [{rollback: {onJobStatuses: [failed]}}]\n")
     (root / "agent.yaml").write_text((root / "agent.yaml").read_text().replace("pollInterval: 50ms", "callback: true"))
-    assert cli("apply", "-C", root).code == 0  # four upgrades wait for `task update`
+    waiting = cli("apply", "-C", root)  # four upgrades wait for `task update`
+    assert waiting.code == 0 and "4 tasks still running (asynchronous agents: the next apply checks them)." in \
+        waiting.out and "succeeded" not in waiting.out
     page = json.loads(cli("history", "-C", root, "--format", "json", "--target", "app/prod/r2").out)
     upgrade = page["tasks"][0]
     assert (upgrade["operation"], upgrade["status"]) == ("upgrade", "in_progress")

@@ -30,6 +30,11 @@ def apply(directory, ref, state_url, actor, max_parallel, targets, prune, lock_t
     console = Console(highlight=False, soft_wrap=True)
     session = open_session(directory, ref, state_url)
     try:
+        if targets:  # a mistyped --target fails before anything is locked or written
+            from reconciler.engine.planner import check_targets
+            from reconciler.planning.targets import TargetSource
+
+            check_targets(session, TargetSource(session.catalog), targets)
         applier = Applier(session, resolve_actor(actor), clock.clock_for(clock.parse_at(at)), ProgressView(console),
                           max_parallel, lock_timeout)
         result = applier.run(only=targets or None, prune=prune)
@@ -41,5 +46,23 @@ def apply(directory, ref, state_url, actor, max_parallel, targets, prune, lock_t
                       f"{', '.join(failed)} (see 'reconciler history')")
         return 1
     if result.tasks:
-        console.print(f"[green]{len(result.tasks)} task{'s' if len(result.tasks) != 1 else ''} succeeded.[/]")
+        console.print(summary(result.tasks))
     return 0
+
+
+def summary(tasks: dict[str, str]) -> str:
+    """``3 tasks succeeded; 2 still running (asynchronous agents: the next apply checks them)``."""
+    from reconciler.models import statuses
+
+    def n(count: int, what: str) -> str:
+        return f"{count} {what}{'s' if count != 1 else ''}"
+
+    done = sum(1 for s in tasks.values() if s == statuses.DONE)
+    running = sum(1 for s in tasks.values() if s in statuses.RUNNING)
+    waiting = sum(1 for s in tasks.values() if s == statuses.PENDING)
+    parts = [f"[green]{n(done, 'task')} succeeded[/]"] if done else []
+    if running:
+        parts.append(f"[blue]{n(running, 'task')} still running[/] (asynchronous agents: the next apply checks them)")
+    if waiting:
+        parts.append(f"{n(waiting, 'task')} waiting for the next apply")
+    return "; ".join(parts) + "."

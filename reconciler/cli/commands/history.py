@@ -35,7 +35,10 @@ def history(directory, state_url, deployment, environment, target, status, page,
             doc = view.task_json(task, store.attempts(task.id), store.traces(task.id), with_log=True)
             click.echo(jsonview.dumps(doc) if fmt == "json" else _task_text(doc))
             return 0
-        wanted = normalize_status(status) if status else None
+        try:
+            wanted = normalize_status(status) if status else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--status'") from None
         tasks, total = store.list_tasks(deployment=deployment, environment=environment, target=target,
                                         status=wanted, page=page, per_page=per_page)
         pages = max(1, math.ceil(total / per_page))

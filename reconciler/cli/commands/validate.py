@@ -8,6 +8,7 @@ import click
 
 from reconciler.cli import options
 from reconciler.cli.views import diagnostics as view
+from reconciler.cli.views.plan_text import short_revision
 
 
 @click.command()
@@ -35,7 +36,7 @@ def validate(directory: str, ref: str | None, fmt: str) -> int:
             assert cat is not None
             click.echo(f"valid: {len(cat.deployments)} deployments, {len(cat.environments)} environments, "
                        f"{len(cat.resources)} resources, {sum(map(len, cat.versions.values()))} versions, "
-                       f"{len(cat.policies)} policies ({cat.revision[:12] if cat.revision != 'worktree' else 'worktree'})")
+                       f"{len(cat.policies)} policies ({short_revision(cat.revision)})")
     return 1 if errors else 0
 
 

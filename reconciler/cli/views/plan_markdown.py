@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from reconciler.cli.views.plan_text import _versions, batch_label, batch_totals, group_blocked, group_changes, short_time
+from reconciler.cli.views.plan_text import (
+    _versions,
+    batch_label,
+    batch_totals,
+    group_blocked,
+    group_changes,
+    short_revision,
+    short_time,
+)
 from reconciler.planning.plan import Plan
 
 ORDER = ("install", "upgrade", "reinstall", "recreate", "uninstall", "rollback", "blocked", "unchanged",
@@ -34,13 +42,14 @@ def artifact_sections(changes) -> list[str]:
 
 
 def render(plan: Plan) -> str:
-    rev = plan.revision if plan.revision == "worktree" else plan.revision[:12]
+    rev = short_revision(plan.revision)
     lines = [f"### reconciler plan for `{plan.workspace}` at `{rev}`", ""]
     summary = plan.summary()
     lines += ["| " + " | ".join(ORDER) + " |", "|" + "---|" * len(ORDER),
               "| " + " | ".join(str(summary[k]) for k in ORDER) + " |", ""]
     if plan.next_evaluation:
         lines += [f"Next evaluation: **{short_time(plan.next_evaluation)}**", ""]
+    lines += [f"> **{cell(note)}**" for note in plan.notes] + ([""] if plan.notes else [])
     by_dep: dict[str, list[str]] = defaultdict(list)
     totals = batch_totals(plan.changes)
     for (dep, op, _f, _t, reason, _b), items in group_changes(plan.changes).items():

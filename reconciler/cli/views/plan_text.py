@@ -15,6 +15,13 @@ SYMBOLS = {"install": ("+", "green"), "upgrade": ("~", "yellow"), "reinstall": (
            "recreate": ("±", "magenta"), "uninstall": ("-", "red"), "rollback": ("↶", "red")}
 
 
+def short_revision(revision: str) -> str:
+    """A commit shortened to 12 characters, keeping ``+dirty`` (uncommitted edits) visible."""
+    if revision == "worktree":
+        return revision
+    return revision[:12] + ("+dirty" if revision.endswith("+dirty") else "")
+
+
 def short_time(value: datetime | None) -> str:
     if value is None:
         return "-"
@@ -73,9 +80,11 @@ def _where(keys: list) -> str:
 
 
 def render(plan: Plan, console: Console) -> None:
-    rev = plan.revision if plan.revision == "worktree" else plan.revision[:12]
+    rev = short_revision(plan.revision)
     console.print(f"Plan for [bold]{escape(plan.workspace)}[/] at {short_time(plan.at)} (revision {escape(rev)})")
     console.print()
+    for note in plan.notes:
+        console.print(f"  [bold yellow]‼ {escape(note)}[/]")
     totals = batch_totals(plan.changes)
     for (dep, op, _f, _t, reason, _b), items in group_changes(plan.changes).items():
         symbol, colour = SYMBOLS.get(op, ("*", "white"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from reconciler.cli.views.plan_markdown import cell
-from reconciler.cli.views.plan_text import short_time
+from reconciler.cli.views.plan_text import short_revision, short_time
 
 LIMIT = 60000  # leave room under GitHub's 65,536 for the marker and a footer
 MARKER = "<!-- reconciler-plan -->"
@@ -39,8 +39,7 @@ def _table(dep: str, rows, limit: int | None) -> list[str]:
 
 
 def markdown(diff, limit: int = LIMIT) -> str:
-    head = diff.head if diff.head == "worktree" else diff.head[:12]
-    base = diff.base if diff.base == "worktree" else diff.base[:12]
+    head, base = short_revision(diff.head), short_revision(diff.base)
     header = [MARKER, f"### reconciler plan: `{base}` → `{head}`", "",
               f"**{len(diff.entries)}** release target{'s' if len(diff.entries) != 1 else ''} change with this PR; "
               f"{diff.unaffected} unaffected (not listed). Evaluated at {short_time(diff.at)}.", ""]
@@ -80,7 +79,7 @@ def _drop_sections(header: list[str], by_dep, limit: int) -> str:
 
 
 def text(diff) -> str:
-    lines = [f"PR plan {diff.base[:12]} → {diff.head[:12]}: {len(diff.entries)} targets change, "
+    lines = [f"PR plan {short_revision(diff.base)} → {short_revision(diff.head)}: {len(diff.entries)} target{'s' if len(diff.entries) != 1 else ''} change{'' if len(diff.entries) != 1 else 's'}, "
              f"{diff.unaffected} unaffected"]
     for target, base, head in diff.entries:
         lines.append(f"  {target}: {base.label()} → {head.label()}")
