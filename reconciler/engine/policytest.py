@@ -74,9 +74,12 @@ def load_file(path: Path) -> dict[str, Any]:
     return docs[0]
 
 
-def run_file(path: Path) -> list[CaseResult]:
-    """Run every case of one test file; a case with its own ``documents`` gets its own workspace."""
+def run_file(path: Path, at: datetime | None = None) -> list[CaseResult]:
+    """Run every case of one test file; a case with its own ``documents`` gets its own workspace.
+    ``at`` is the evaluation time of cases (and files) that give none."""
     spec = load_file(path)
+    if at is not None and "at" not in spec:
+        spec["at"] = at
     results = []
     shared = None
     for case in spec["cases"]:
@@ -125,6 +128,8 @@ def _write_documents(target: Path, docs: Any) -> None:
 
 
 def _merged(spec: dict[str, Any], case: dict[str, Any]) -> tuple[datetime, dict[str, list]]:
+    if case.get("at", spec.get("at")) is None:
+        raise UsageError("the case gives no 'at:' time (nor does its file); add one or pass --at")
     at = _time(case.get("at", spec.get("at")))
     facts: dict[str, list] = {k: list(v) for k, v in (spec.get("facts") or {}).items()}
     for key, items in (case.get("facts") or {}).items():

@@ -146,8 +146,21 @@ def _validate_document(doc: Any, path: str, index: int, positions: PositionIndex
         model = model_cls.model_validate(doc)
     except ValidationError as exc:
         diags.extend(model_errors.diagnostics_from(exc, doc, kind, model_cls, locate))
-        return None
+        return None if rule_errors else _without_bad_fields(model_cls, doc, exc)
     return None if rule_errors else model
+
+
+def _without_bad_fields(model_cls, doc: dict[str, Any], exc: ValidationError):
+    """The document without the top-level fields that failed (already reported), if it is valid so:
+    the cross-document checks (references, selectors) then still see it, so every error in a file
+    is reported in one pass. None when a required field is the problem."""
+    bad = {e["loc"][0] for e in exc.errors() if e["loc"] and isinstance(e["loc"][0], str) and e["loc"][0] != "type"}
+    if not bad:
+        return None
+    try:
+        return model_cls.model_validate({k: v for k, v in doc.items() if k not in bad})
+    except ValidationError:
+        return None
 
 
 def _check_rules(doc: dict[str, Any], locate) -> list[Diagnostic]:

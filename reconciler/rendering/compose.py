@@ -128,7 +128,8 @@ def _lock_service(service: str, body: Any, mapping: Mapping[str, str], ctx: _Ctx
               LABEL_PREFIX + "release.id": ctx.release_id, LABEL_PREFIX + "component.name": component,
               LABEL_PREFIX + "digest": digest, LABEL_PREFIX + "version": ctx.version}
     env = {**_as_map(body.get("environment"), service, "environment", ctx.name),
-           "RECONCILER_RELEASE_ID": ctx.release_id, "RECONCILER_DIGEST": digest, "RECONCILER_VERSION": ctx.version}
+           "RECONCILER_RELEASE_ID": ctx.release_id, "RECONCILER_COMPONENT": component, "RECONCILER_DIGEST": digest,
+           "RECONCILER_VERSION": ctx.version}
     return {**body, "image": ref, "labels": labels, "environment": env}
 
 

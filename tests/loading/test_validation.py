@@ -228,3 +228,26 @@ def test_invalid_semver_range_in_a_version_selector(cli, ws):
     assert code == 1
     (diag,) = diags
     assert diag["summary"] == "Invalid CEL" and diag["line"] == 4 and "range" in diag["detail"]
+
+
+def test_a_document_with_a_bad_field_still_gets_its_references_checked(cli, tmp_path):
+    write_files(tmp_path, {"reconciler.yaml": "workspace: all\n", "docs.yaml": """
+        type: System
+        name: s
+        ---
+        type: Environment
+        name: prod
+        system: nosys
+        bogus: 1
+        resourceSelector: 'resource.kind = "x"'
+        ---
+        type: Version
+        deployment: ghost
+        tag: v1
+        status: weird
+        """})
+    result = cli("validate", "-C", tmp_path)
+    assert result.code == 1
+    found = [line.split(" error: ")[1].split(":")[0] for line in result.err.splitlines() if " error: " in line]
+    assert found == ["Unknown system", "Unknown field", "Invalid CEL", "Unknown deployment", "Invalid value"]
+    assert "5 errors found" in result.err

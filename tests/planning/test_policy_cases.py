@@ -55,3 +55,20 @@ def test_cli_exits_1_and_shows_a_diff_on_failure(cli, tmp_path):
     assert result.code == 1
     assert "FAIL" in result.out and "- expected: blocked anyApproval" in result.out
     assert "+ actual:   deploy v2" in result.out
+
+
+def test_cli_at_sets_the_time_of_cases_that_give_none(cli, tmp_path):
+    write_files(tmp_path, {"t.yaml": f"""
+        workspace: {CASES / 'base'}
+        cases:
+          - name: staging deploys
+            expect: {{api/staging/stg: deploy v2}}
+          - name: its own time wins
+            at: "2026-11-01T00:00:00Z"
+            expect: {{api/staging/stg: deploy v1}}
+        """})
+    result = cli("test", tmp_path / "t.yaml")
+    assert result.code == 1 and "gives no 'at:' time (nor does its file); add one or pass --at" in result.out
+    result = cli("test", tmp_path / "t.yaml", "--at", "2026-11-20T12:00:00Z")
+    assert result.code == 0, result.out
+    assert cli("test", tmp_path / "t.yaml", "--at", "yesterday").code == 2

@@ -27,7 +27,7 @@ def test_every_service_is_pinned_labelled_and_tagged():
                              "dev.reconciler.component.name": "web", "dev.reconciler.digest": "sha256:" + "1" * 64,
                              "dev.reconciler.version": "v1.4.0"}
     assert worker["environment"] == {"QUEUE": "jobs", "HOME": None, "RECONCILER_RELEASE_ID": "rel-1",
-                                     "RECONCILER_DIGEST": "sha256:" + "2" * 64, "RECONCILER_VERSION": "v1.4.0"}
+                                     "RECONCILER_COMPONENT": "worker", "RECONCILER_DIGEST": "sha256:" + "2" * 64, "RECONCILER_VERSION": "v1.4.0"}
     assert "build" not in worker and "x-reconciler-image" not in worker
     assert web["restart"] == "unless-stopped"  # merge keys are resolved
     assert web["environment"]["DB_PASSWORD"] == "${DB_PASSWORD}"  # left for compose to resolve

@@ -11,10 +11,14 @@ import click
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("-C", "directory", default=".", metavar="DIR", help="Desired-state directory (default test folder: "
               "DIR/policy-tests).")
-def test(paths: tuple[Path, ...], directory: str) -> int:
+@click.option("--at", "at", default=None, metavar="ISO8601",
+              help="Evaluation time of cases that give no 'at:' (default: each case must give one).")
+def test(paths: tuple[Path, ...], directory: str, at: str | None) -> int:
     """Run policy tests (YAML files or folders of them). Exit 1 when a case fails."""
+    from reconciler.cli import clock
     from reconciler.engine.policytest import run_file
 
+    when = clock.parse_at(at) if at else None
     files = _discover(paths or (Path(directory) / "policy-tests",))
     if not files:
         click.echo("no policy test files found (looked for *.yaml under the given paths or DIR/policy-tests)",
@@ -22,7 +26,7 @@ def test(paths: tuple[Path, ...], directory: str) -> int:
         return 2
     failed = total = 0
     for path in files:
-        for case in run_file(path):
+        for case in run_file(path, when):
             total += 1
             if case.passed:
                 click.echo(f"PASS {path}: {case.name}")

@@ -5,6 +5,7 @@ Upstream environments are the other environments of the system matching
 the targets of the same deployment: the share of targets with a task of this version in
 ``successStatuses`` must reach ``minimumSuccessPercentage`` (0 means at least one), the most recent
 success must be at least ``minimumSoakTimeMinutes`` old and at most ``maximumAgeHours`` old.
+With ``requireVerificationPassed`` only tasks whose verification passed (``done``) count.
 """
 
 from __future__ import annotations
@@ -43,6 +44,15 @@ def _memo_one(rule: EnvironmentProgression, ctx: RuleContext, env: str) -> Verdi
     return found[0]
 
 
+def _counted(rule: EnvironmentProgression) -> list[str]:
+    """The statuses that count as success. A task is ``done`` only once its verification passed (a
+    failed verification fails it), so ``requireVerificationPassed`` keeps ``done`` alone: a task
+    still ``verifying`` (or any other listed status) does not count."""
+    if rule.requireVerificationPassed:
+        return [s for s in rule.successStatuses if s == "done"]
+    return list(rule.successStatuses)
+
+
 def _one(rule: EnvironmentProgression, ctx: RuleContext, env: str) -> Verdict:
     targets = ctx.index.targets_in(ctx.key.deployment, env)
     if not targets:
@@ -50,7 +60,7 @@ def _one(rule: EnvironmentProgression, ctx: RuleContext, env: str) -> Verdict:
     by_status = ctx.index.outcomes_for(ctx.key.deployment, env, ctx.version.tag)
     firsts: dict[str, datetime] = {}
     lasts: list[datetime] = []
-    for status in rule.successStatuses:
+    for status in _counted(rule):
         for res, (first, last) in by_status.get(status, {}).items():
             firsts[res] = min(first, firsts.get(res, first))
             lasts.append(last)
