@@ -127,6 +127,13 @@ class ReleaseSequencing(Rule):
     mode: Literal["wait", "cancel"] = "cancel"
 
 
+PROVIDER_FIELDS = {"http": ("url",), "tcp": ("host", "port"), "command": ("command",),
+                   "prometheus": ("address", "query"), "sleep": ()}
+PROVIDER_EXAMPLES = {"http": "{type: http, url: 'https://{{ resource.name }}/healthz'}",
+                     "tcp": "{type: tcp, host: db.internal, port: 5432}", "command": "{type: command, command: [./check.sh]}",
+                     "prometheus": "{type: prometheus, address: 'http://prometheus:9090', query: 'up'}", "sleep": ""}
+
+
 class Metric(Rule):
     name: str
     provider: dict[str, Any]
@@ -140,10 +147,18 @@ class Metric(Rule):
     @field_validator("provider")
     @classmethod
     def _provider_type(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if value.get("type") not in {"http", "tcp", "command", "prometheus", "sleep"}:
+        kind = value.get("type")
+        if kind not in PROVIDER_FIELDS:
             raise ValueError(
-                f"unknown verification provider {value.get('type')!r}; use http, tcp, command, prometheus or sleep"
+                f"unknown verification provider {kind!r}; use http, tcp, command, prometheus or sleep"
             )
+        missing = [f for f in PROVIDER_FIELDS[kind] if value.get(f) in (None, "", [])]
+        if missing:
+            raise ValueError(f"the {kind} provider needs {' and '.join(repr(f) for f in missing)} "
+                             f"(e.g. {PROVIDER_EXAMPLES[kind]})")
+        port = value.get("port")
+        if kind == "tcp" and not (isinstance(port, int) and 0 < port < 65536 or isinstance(port, str) and "{{" in port):
+            raise ValueError(f"the tcp provider's port must be a number from 1 to 65535 (got {port!r})")
         return value
 
 

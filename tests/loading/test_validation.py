@@ -251,3 +251,27 @@ def test_a_document_with_a_bad_field_still_gets_its_references_checked(cli, tmp_
     found = [line.split(" error: ")[1].split(":")[0] for line in result.err.splitlines() if " error: " in line]
     assert found == ["Unknown system", "Unknown field", "Invalid CEL", "Unknown deployment", "Invalid value"]
     assert "5 errors found" in result.err
+
+
+def test_verification_providers_need_their_settings(cli, tmp_path):
+    write_files(tmp_path, {**BASE, "verify.yaml": """
+        type: Policy
+        name: verify
+        rules:
+          - verification:
+              metrics:
+                - name: db
+                  provider: {type: tcp, host: db}
+                  successCondition: "true"
+                - name: web
+                  provider: {type: http}
+                  successCondition: "true"
+                - name: ok
+                  provider: {type: tcp, host: db, port: "{{ resource.config.port }}"}
+                  successCondition: "true"
+        """})
+    result = cli("validate", "-C", tmp_path)
+    assert result.code == 1
+    assert "verify.yaml:7:21: error: Invalid value: metrics.0.provider: the tcp provider needs 'port'" in result.err
+    assert "verify.yaml:10:21: error: Invalid value: metrics.1.provider: the http provider needs 'url'" in result.err
+    assert "2 errors found" in result.err
