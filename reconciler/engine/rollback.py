@@ -107,11 +107,28 @@ def manual(store, target: str, to_version: str | None, actor: Actor, now: dateti
         raise UsageError(f"target {target} has a task in progress; wait or cancel it first")
     source = _find_source(store, target, state.version, to_version)
     current = store.get_task(state.last_task_id)
-    store.add_hold(HoldRecord(target, state.version, f"rolled back by {actor.name}", current.id, now))
+    for version in sorted(_ran_since(store, source) | {state.version}):  # none of them comes straight back
+        store.add_hold(HoldRecord(target, version, f"rolled back by {actor.name} to {source.version}", current.id, now))
     reason = f"rollback requested by {actor.name}: {state.version} → {source.version}"
     task = _rollback_task(store, current, source, reason, actor.name, actor.kind, now, "", task_id)
     store.create_tasks([task])
     return task
+
+
+def _ran_since(store, source: TaskRecord) -> set[str]:
+    """Versions that succeeded on the target after ``source`` (other than its own)."""
+    found: set[str] = set()
+    page = 1
+    while True:
+        tasks, total = store.list_tasks(target=source.target, status=statuses.DONE, page=page, per_page=50)
+        for task in tasks:
+            if task.id == source.id:
+                return found - {source.version}
+            if task.operation != "uninstall":
+                found.add(task.version)
+        if page * 50 >= total:
+            return found - {source.version}
+        page += 1
 
 
 def _find_source(store, target: str, current: str, to_version: str | None) -> TaskRecord:

@@ -187,3 +187,18 @@ def test_a_release_rolled_back_after_a_config_change_is_not_sent_again(cli, ws):
     (root / "app.yaml").write_text((root / "app.yaml").read_text().replace("{failOn: r1}", "{say: fixed}"))
     assert [c["operation"] for c in json.loads(cli("plan", "-C", root, "--format", "json").out)["changes"]] == [
         "upgrade"]
+
+
+def test_rollback_to_an_older_version_holds_every_version_that_ran_since(cli, ws):
+    root = ws(resources=1)
+    assert cli("apply", "-C", root).code == 0
+    for tag, day in (("v2", 5), ("v3", 6)):
+        with (root / "versions.yaml").open("a") as f:
+            f.write(f'---\ntype: Version\ndeployment: app\ntag: {tag}\ncreatedAt: "2026-11-0{day}T00:00:00Z"\n')
+        assert cli("apply", "-C", root).code == 0
+    out = cli("rollback", "app/prod/r1", "-C", root, "--to", "v1", "--actor", "alice")
+    assert out.code == 0 and "v3 → v1" in out.out and "v2, v3 are held off app/prod/r1" in out.out
+    assert cli("apply", "-C", root).code == 0
+    assert (root / "deployed-r1").read_text() == "v1"
+    plan = json.loads(cli("plan", "-C", root, "--format", "json").out)
+    assert plan["changes"] == [] and {b["version"] for b in plan["blocked"]} == {"v3"}  # the newest held one shown

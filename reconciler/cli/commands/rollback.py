@@ -25,10 +25,13 @@ def rollback(target, to_version, directory, state_url, actor) -> int:
     try:
         task = rb.manual(session.store, target, to_version, resolve_actor(actor), clock.clock_for(None)(),
                          new_task_id())
+        held = sorted({h.version for h in session.store.holds() if h.target == target} - {task.version})
     finally:
         session.close()
     click.echo(f"queued rollback task {task.id}: {target} {task.from_version} → {task.version}; it runs on the next "
-               f"'reconciler apply'. {task.from_version} is held off {target} until 'reconciler release-hold {target}'.")
+               f"'reconciler apply'. {', '.join(held)} {'is' if len(held) == 1 else 'are'} held off {target} until "
+               f"'reconciler release-hold {target}'; to keep every newer version off, pin {task.version} "
+               f"('reconciler pin').")
     return 0
 
 
