@@ -55,6 +55,16 @@ def _loader() -> YAML:
     return _LOADER
 
 
+def _load_all(data: bytes) -> list[Any]:
+    """Every document, with the C loader; what it rejects but the YAML spec allows (a plain scalar
+    with ': ' inside a flow mapping, as in ctrlc's ``config: {server: https://k8s.example.com}``)
+    gets a second chance with ruamel's pure-Python loader."""
+    try:
+        return [jsonable(d) for d in _loader().load_all(data)]
+    except YAMLError:
+        return [jsonable(d) for d in YAML(typ="safe", pure=True).load_all(data)]
+
+
 def jsonable(value: Any) -> Any:
     """Normalise safe-loaded YAML to JSON types: str keys, timestamps as ISO strings."""
     if isinstance(value, dict):
@@ -80,7 +90,7 @@ def parse_file(path: str, data: bytes, blob: str | None = None, use_cache: bool 
     if cached is not None:
         return ParsedFile(path, cached, [])
     try:
-        docs = [jsonable(d) for d in _loader().load_all(data)]
+        docs = _load_all(data)
     except YAMLError:
         return _parse_per_document(path, data)
     if blob and use_cache:
@@ -98,7 +108,7 @@ def _parse_per_document(path: str, data: bytes) -> ParsedFile:
         chunk = data[start:end]
         line_offset = data.count(b"\n", 0, start)
         try:
-            docs.extend(jsonable(d) for d in _loader().load_all(chunk))
+            docs.extend(_load_all(chunk))
         except YAMLError as exc:
             docs.append(None)
             diags.append(_syntax_diagnostic(path, exc, line_offset))

@@ -96,6 +96,14 @@ class DeploymentWindow(Rule):
 class VersionCooldown(Rule):
     interval: Duration
 
+    @model_validator(mode="before")
+    @classmethod
+    def _ctrlc(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "duration" in data and "interval" not in data:
+            data = {**data, "interval": data["duration"]}  # ctrlc's policy documents say duration
+            del data["duration"]
+        return data
+
 
 class VersionSelector(Rule):
     selector: str
@@ -143,6 +151,23 @@ class Metric(Rule):
     failureCondition: str | None = None
     successThreshold: int | None = Field(default=None, ge=1)
     failureThreshold: int = Field(default=0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ctrlc(cls, data: Any) -> Any:
+        """ctrlc's ``success: {condition, threshold}`` / ``failure: {...}`` forms."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for side in ("success", "failure"):
+            block = data.get(side)
+            if isinstance(block, dict):
+                del data[side]
+                if "condition" in block:
+                    data.setdefault(f"{side}Condition", block["condition"])
+                if "threshold" in block:
+                    data.setdefault(f"{side}Threshold", block["threshold"])
+        return data
 
     @field_validator("provider")
     @classmethod

@@ -275,3 +275,28 @@ def test_verification_providers_need_their_settings(cli, tmp_path):
     assert "verify.yaml:7:21: error: Invalid value: metrics.0.provider: the tcp provider needs 'port'" in result.err
     assert "verify.yaml:10:21: error: Invalid value: metrics.1.provider: the http provider needs 'url'" in result.err
     assert "2 errors found" in result.err
+
+
+def test_ctrlc_policy_shapes_load_unchanged():
+    from reconciler.models.policy import Metric, VersionCooldown
+
+    assert VersionCooldown.model_validate({"duration": "1h"}).interval == 3600
+    metric = Metric.model_validate({"name": "m", "provider": {"type": "sleep"}, "count": 3,
+                                    "success": {"condition": "result.ok", "threshold": 2},
+                                    "failure": {"condition": "!result.ok", "threshold": 1}})
+    assert (metric.successCondition, metric.successThreshold, metric.failureCondition, metric.failureThreshold) == (
+        "result.ok", 2, "!result.ok", 1)
+
+
+def test_a_url_in_a_flow_mapping_loads_as_ctrlc_writes_it(cli, tmp_path):
+    write_files(tmp_path, {**BASE, "k8s.yaml": """
+        type: Resource
+        identifier: k8s-1
+        name: K8s 1
+        kind: KubernetesCluster
+        version: v1
+        config: {server: https://k8s.example.com}
+        """})
+    assert cli("validate", "-C", tmp_path).code == 0
+    targets = cli("targets", "-C", tmp_path, "--format", "json")
+    assert targets.code == 0
