@@ -77,6 +77,14 @@ class TemplateError(ReconcilerError):
         self.line = line
 
 
+class TemplateErrors(TemplateError):
+    """Several templates of one tree failed (all are reported, not only the first)."""
+
+    def __init__(self, errors: list[TemplateError]):
+        super().__init__(str(errors[0]), errors[0].template, errors[0].line)
+        self.errors = errors
+
+
 class ExecutionError(ReconcilerError):
     """A job agent could not carry out a task."""
 

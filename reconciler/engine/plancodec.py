@@ -74,7 +74,7 @@ def encode(outcome: DeploymentOutcome) -> dict[str, Any]:
         "inFlight": [_in_flight(f) for f in outcome.in_flight],
         "removedInFlight": [_in_flight(f) for f in outcome.removed_in_flight],
         "orphaned": [[o.target, o.version, o.reason] for o in outcome.orphaned],
-        "errors": [[e.target, e.deployment, e.message, e.template, e.line] for e in outcome.errors],
+        "errors": [[e.target, e.deployment, e.message, e.template, e.line, e.setting] for e in outcome.errors],
     }
 
 

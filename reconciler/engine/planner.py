@@ -41,7 +41,7 @@ def make_plan(session: Session, now: datetime, *, only: Iterable[str] | None = N
         cache.store(result.outcomes, background=True)
         cache.store_targets({name: targets.of(name) for name in targets.computed if name not in shared})
     if result.errors:
-        raise ConfigError(template_diagnostics(session, result))
+        raise ConfigError(template_diagnostics(session.workspace, result.errors))
     if any(d.artifacts for d in session.catalog.deployments.values()):
         from reconciler.engine.artifacts import plan_artifacts, previous_from_state
 
@@ -89,12 +89,15 @@ def _quiet_gc() -> Iterator[None]:
             gc.enable()
 
 
-def template_diagnostics(session: Session, result: PlanResult) -> list[Diagnostic]:
-    loaded = session.workspace.loaded
+def template_diagnostics(workspace, errors) -> list[Diagnostic]:
+    """One diagnostic per distinct template error of a deployment, at the failing setting."""
+    loaded, catalog = workspace.loaded, workspace.catalog
     out, seen = [], set()
-    for err in result.errors:
-        origin = session.catalog.origins.get(("Deployment", err.deployment))
-        pos = loaded.positions.locate(origin[0], origin[1], ("agent", "config")) if origin else None
+    for err in errors:
+        origin = catalog.origins.get(("Deployment", err.deployment))
+        dep = catalog.deployments.get(err.deployment)
+        where = (err.setting,) if dep is not None and dep.agent and err.setting in dep.agent.config else ()
+        pos = loaded.positions.locate(origin[0], origin[1], ("agent", "config", *where)) if origin else None
         detail = f"{err.message} (rendering the job config for {err.target}). Fix the template or define the value."
         if (err.deployment, err.message) in seen:
             continue

@@ -39,6 +39,7 @@ class PlanError:
     message: str
     template: str = ""
     line: int | None = None
+    setting: str = ""  # the job-config key whose template failed, when known
 
 
 @dataclass
@@ -150,7 +151,9 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, outcome: Depl
     try:
         release = release_for(index, key, decision.version, render)
     except TemplateError as exc:
-        outcome.errors.append(PlanError(name, key.deployment, str(exc), exc.template, exc.line))
+        for err in getattr(exc, "errors", [exc]):
+            outcome.errors.append(PlanError(name, key.deployment, str(err), err.template, err.line,
+                                            getattr(err, "setting", "")))
         return
     if state is not None and state.release_id != release.id:
         state = facts.state(name) or state  # the full record, with the inputs that explain the change
@@ -307,3 +310,4 @@ def _removal_reason(catalog: Catalog, key: TargetKey) -> str:
     if key.resource not in catalog.resources:
         return f"resource {key.resource} was removed"
     return f"{key.resource} no longer matches the selectors of {key.deployment} × {key.environment}"
+

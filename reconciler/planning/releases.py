@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from reconciler.errors import TemplateError, TemplateErrors
 from reconciler.models.catalog import Catalog
 from reconciler.models.entities import Deployment, Environment, Resource, Version
 from reconciler.models.keys import TargetKey
@@ -235,14 +236,20 @@ def _render_config(merged: dict[str, Any], render: Render, context: Mapping[str,
     shape = memo.get(("config-shape", id(merged)))
     if shape is None:
         shape = memo[("config-shape", id(merged))] = ([(k, _kind(v), v) for k, v in merged.items()], merged)
-    out = {}
+    out, errors = {}, []
     for k, kind, v in shape[0]:
         if kind == _PLAIN:
             out[k] = v
         elif kind == _LIST:
             out[k] = list(v)
         else:
-            out[k] = _render_shared(v, render, context, memo)
+            try:
+                out[k] = _render_shared(v, render, context, memo)
+            except TemplateError as exc:  # go on: every failing setting is reported
+                exc.setting = k  # type: ignore[attr-defined]
+                errors.append(exc)
+    if errors:
+        raise errors[0] if len(errors) == 1 else TemplateErrors(errors)
     return out
 
 
@@ -279,11 +286,26 @@ def _render_shared(value: Any, render: Render, context: Mapping[str, Any], memo:
 
 
 def render_tree(value: Any, render: Render, context: Mapping[str, Any]) -> Any:
-    """Render every string inside ``value`` that contains template markup."""
+    """Render every string inside ``value`` that contains template markup. Raises TemplateError, or
+    TemplateErrors naming every failing string when more than one fails."""
+    errors: list[TemplateError] = []
+    out = _render_tree(value, render, context, errors)
+    if errors:
+        raise errors[0] if len(errors) == 1 else TemplateErrors(errors)
+    return out
+
+
+def _render_tree(value: Any, render: Render, context: Mapping[str, Any], errors: list[TemplateError]) -> Any:
     if isinstance(value, str):
-        return render(value, context) if ("{{" in value or "{%" in value) else value
+        if "{{" not in value and "{%" not in value:
+            return value
+        try:
+            return render(value, context)
+        except TemplateError as exc:
+            errors.append(exc)
+            return value
     if isinstance(value, dict):
-        return {k: render_tree(v, render, context) for k, v in value.items()}
+        return {k: _render_tree(v, render, context, errors) for k, v in value.items()}
     if isinstance(value, list):
-        return [render_tree(v, render, context) for v in value]
+        return [_render_tree(v, render, context, errors) for v in value]
     return value

@@ -300,3 +300,24 @@ def test_a_url_in_a_flow_mapping_loads_as_ctrlc_writes_it(cli, tmp_path):
     assert cli("validate", "-C", tmp_path).code == 0
     targets = cli("targets", "-C", tmp_path, "--format", "json")
     assert targets.code == 0
+
+
+def test_validate_renders_every_job_config_template_and_reports_each_failure(cli, tmp_path):
+    write_files(tmp_path, {**BASE, "api.yaml": """
+        type: Deployment
+        name: api
+        system: shop
+        agent:
+          ref: local
+          config:
+            image: "api:{{ version.tag }}"
+            other: "{{ nope }}"
+            zone: "{{ resource.config.zone }}"
+        """, "versions.yaml": "type: Version\ndeployment: api\ntag: v1\n"})
+    result = cli("validate", "-C", tmp_path)
+    assert result.code == 1
+    assert "api.yaml:8:12: error: Template error: '{{ nope }}': undefined" in result.err
+    assert "api.yaml:9:11: error: Template error: '{{ resource.config.zone }}'" in result.err
+    assert "2 errors found" in result.err
+    plan = cli("plan", "-C", tmp_path)
+    assert plan.code == 1 and "2 errors found" in plan.err

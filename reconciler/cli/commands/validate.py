@@ -20,7 +20,9 @@ def validate(directory: str, ref: str | None, fmt: str) -> int:
     from reconciler.engine.workspace import open_workspace
 
     ws = open_workspace(directory, ref, strict=False)
-    diags = ws.diagnostics
+    diags = list(ws.diagnostics)
+    if not any(d.severity == "error" for d in diags):  # then every job config template must render
+        diags.extend(_template_errors(ws))
     errors = [d for d in diags if d.severity == "error"]
     if fmt == "json":
         click.echo(view.to_json(diags))
@@ -38,6 +40,16 @@ def validate(directory: str, ref: str | None, fmt: str) -> int:
                        f"{len(cat.resources)} resources, {sum(map(len, cat.versions.values()))} versions, "
                        f"{len(cat.policies)} policies ({short_revision(cat.revision)})")
     return 1 if errors else 0
+
+
+def _template_errors(ws) -> list:
+    from datetime import UTC, datetime
+
+    from reconciler.engine.planner import template_diagnostics
+    from reconciler.planning.templatecheck import check_templates
+    from reconciler.rendering.sandbox import render_value
+
+    return template_diagnostics(ws, check_templates(ws.catalog, datetime.now(UTC), render_value))
 
 
 def _repo_prefix(ws) -> str:
