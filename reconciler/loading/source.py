@@ -123,7 +123,8 @@ def _from_commit(root: Path, repo, ref: str) -> Source:
     try:
         commit = repo.commit(ref)
     except (git.BadName, ValueError, git.GitCommandError) as exc:
-        raise SourceError(f"unknown Git revision {ref!r}: {exc}") from exc
+        raise UsageError(f"unknown Git revision {ref!r}; give a branch, tag or commit of this repository "
+                         "('git log --oneline' lists commits)") from exc
     prefix = _prefix(root, repo)
     try:
         tree = commit.tree / prefix if prefix else commit.tree

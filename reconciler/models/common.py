@@ -112,6 +112,17 @@ Name = Annotated[
     ),
 ]
 
+SYSTEM_NAME_PATTERN = r"^[^\s/](?:[^/]*[^\s/])?$"
+SystemName = Annotated[
+    str,
+    Field(
+        pattern=SYSTEM_NAME_PATTERN,
+        max_length=128,
+        description="Any name without '/' (spaces allowed, as in ctrlc's 'Tutorial Quickstart'); systems are not "
+                    "part of target keys.",
+    ),
+]
+
 Metadata = dict[str, str]
 
 # A selector is a CEL string, or the structured shorthand {kind: X, metadata: {k: v}}.

@@ -15,6 +15,7 @@ from reconciler.models.common import (
     Metadata,
     Name,
     Selector,
+    SystemName,
     Timestamp,
 )
 from reconciler.models.variables import DeploymentVariable, VariableValue
@@ -24,7 +25,7 @@ class System(Document):
     """A logical grouping of deployments and environments."""
 
     type: Literal["System"] = "System"
-    name: Name
+    name: SystemName
     description: str = ""
     metadata: Metadata = Field(default_factory=dict)
 
@@ -48,7 +49,7 @@ class Environment(Document):
 
     type: Literal["Environment"] = "Environment"
     name: Name
-    system: Name
+    system: SystemName
     description: str = ""
     resourceSelector: Selector = "false"
     metadata: Metadata = Field(default_factory=dict)
@@ -97,7 +98,7 @@ class Deployment(Document):
 
     type: Literal["Deployment"] = "Deployment"
     name: Name
-    system: Name
+    system: SystemName
     description: str = ""
     resourceSelector: Selector = "true"
     agent: AgentRef | None = None

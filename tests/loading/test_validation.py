@@ -321,3 +321,14 @@ def test_validate_renders_every_job_config_template_and_reports_each_failure(cli
     assert "2 errors found" in result.err
     plan = cli("plan", "-C", tmp_path)
     assert plan.code == 1 and "2 errors found" in plan.err
+
+
+def test_a_ctrlc_system_name_with_spaces_loads(cli, tmp_path):
+    files = {k: v.replace("name: shop", "name: Tutorial Quickstart").replace("system: shop",
+                                                                              "system: Tutorial Quickstart")
+             for k, v in BASE.items()}
+    write_files(tmp_path, files)
+    result = cli("validate", "-C", tmp_path)
+    assert result.code == 0, result.err
+    write_files(tmp_path, {"system.yaml": files["system.yaml"].replace("Tutorial Quickstart", "a/b", 1)})
+    assert "system.yaml" in cli("validate", "-C", tmp_path).err
