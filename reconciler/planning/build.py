@@ -176,6 +176,8 @@ def _change(index, key, decision, release, state, active, verdict, fp, render, o
     if decision.blocked is not None:
         reason += f" ({decision.blocked_version} is held back: {decision.blocked.message})"
     if decision.pin is not None:
+        if state is not None and _older(index, key.deployment, release.version, state.version):
+            reason = f"downgrade to {release.version}"
         reason += f" (pinned by {decision.pin.name}: {decision.pin.reason})"
     held = _held(index, decision, state) if decision.blocked is None and index.facts.holds else None
     if held is not None:
@@ -198,6 +200,12 @@ def _change(index, key, decision, release, state, active, verdict, fp, render, o
                                       diff, release, retry_of=hold, cancels=cancels, after=after,
                                       concurrency=dispatch.concurrency(index, key, decision), policy=settings,
                                       fingerprint=fp))
+
+
+def _older(index: PlanIndex, deployment: str, tag: str, than: str) -> bool:
+    """Whether version ``tag`` comes before ``than`` in the deployment's version order."""
+    order = [v.tag for v in decide.ordered_versions(index, deployment)]  # newest first
+    return tag in order and than in order and order.index(tag) > order.index(than)
 
 
 def _settings(index: PlanIndex, key: TargetKey, version, release: Release, render: Render) -> dict:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from tests.engine.conftest import ws  # noqa: F401 - the fixture
+
 
 def test_an_active_freeze_is_shown_in_every_plan_format(cli, quickstart):
     assert cli("apply", "-C", quickstart).code == 0
@@ -36,3 +38,12 @@ def test_a_first_deployment_through_a_closed_window_says_so(cli, quickstart):
     plan = json.loads(cli("plan", "-C", quickstart, "--format", "json", "--at", "2026-12-05T12:00:00Z").out)
     staging = [c for c in plan["changes"] if c["environment"] == "staging"]
     assert staging and "first deployment of this target is exempt from the deployment window" in staging[0]["reason"]
+
+
+def test_a_pin_to_an_older_version_is_called_a_downgrade(cli, ws):
+    root = ws(resources=1, versions="v1 v2")
+    assert cli("apply", "-C", root).code == 0
+    assert cli("pin", "hold-v1", "-C", root, "--deployment", "app", "--version", "v1", "--reason", "v2 leaks").code == 0
+    (change,) = json.loads(cli("plan", "-C", root, "--format", "json").out)["changes"]
+    assert (change["fromVersion"], change["toVersion"]) == ("v2", "v1")
+    assert change["reason"] == "downgrade to v1 (pinned by hold-v1: v2 leaks)"
