@@ -73,6 +73,8 @@ def _task_text(doc: dict) -> str:
         lines.append(f"  attempt {a['attempt']}: {a['status']} {a['message']}".rstrip())
     for t in doc.get("traces", []):
         lines.append(f"  trace {t['step']}: {t['status']} {t['message']}".rstrip())
+    for path, digest in sorted((doc.get("artifacts") or {}).items()):
+        lines.append(f"  artifact {path}: sha256 {digest}")
     if doc.get("log"):
         cut = f" ({doc['logTruncated']} bytes cut)" if doc.get("logTruncated") else ""
         lines.append(f"  log{cut}:")
