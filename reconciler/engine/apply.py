@@ -146,7 +146,7 @@ class Applier:
 
     def _record(self, result: PlanResult, now: datetime) -> list[WorkItem]:
         store = self.session.store
-        work, new = [], []
+        work, new, records = [], [], []
         for change in result.plan.changes:
             if change.queued:
                 continue  # already recorded; _requested runs it
@@ -156,10 +156,15 @@ class Applier:
             task = self._task_for(change, now)
             if change.release is not None:
                 r = change.release
-                store.put_release(ReleaseRecord(r.id, str(r.target), r.version, r.variables, r.config,
-                                                r.config_digest, now))
+                records.append(ReleaseRecord(r.id, str(r.target), r.version, r.variables, r.config,
+                                             r.config_digest, now))
             new.append(task)
             work.append(WorkItem(task, change))
+        if hasattr(store, "put_releases"):
+            store.put_releases(records)
+        else:
+            for record in records:
+                store.put_release(record)
         store.create_tasks(new)
         return work
 

@@ -8,6 +8,7 @@ target's new current state in the same transaction as its outcome.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import threading
 import time
@@ -76,11 +77,15 @@ class Runner:
         if current.cancel_requested and mode == "dispatch" or current.status == statuses.CANCELED:
             return self._finish(current, statuses.CANCELED, "canceled before it started", "")
         if mode == "dispatch":
-            attempt = store.start_attempt(task.id, self.run_id, self.clock(),  # type: ignore[attr-defined]
+            now = self.clock()
+            attempt = store.start_attempt(task.id, self.run_id, now,  # type: ignore[attr-defined]
                                           interrupted_previous=resume and current.status == statuses.STARTED)
             if retry:
                 store.update_task(task.id, retries=current.retries + 1)  # type: ignore[attr-defined]
-            task = store.get_task(task.id)  # type: ignore[attr-defined]
+            # what start_attempt wrote, without reading the row back (one query less per task)
+            task = dataclasses.replace(current, status=statuses.STARTED, attempt=attempt, run_id=self.run_id,
+                                       started_at=current.started_at or now, finished_at=None,
+                                       retries=current.retries + (1 if retry else 0))
             self.hooks.task_started(task, attempt)
         else:
             task = current

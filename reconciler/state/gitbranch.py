@@ -136,6 +136,17 @@ class GitBranchStore(GitTaskQueries):
 
         self._write(f"Put release {release.id} ({release.target} {release.version})", mutate)
 
+    def put_releases(self, records: list[ReleaseRecord]) -> None:
+        """``put_release`` for many, in one commit."""
+        def mutate(tx: Transaction) -> None:
+            for release in records:
+                path = ("releases", codec.shard(release.id), f"{codec.escape(release.id)}.json")
+                if tx.raw(*path) is None:
+                    tx.put(path, codec.to_json(release))
+
+        if records:
+            self._write(f"Put {len(records)} releases", mutate)
+
     def get_release(self, release_id: str) -> ReleaseRecord | None:
         with self._read() as snap:
             doc = snap.read("releases", codec.shard(release_id), f"{codec.escape(release_id)}.json")

@@ -136,6 +136,19 @@ class SqlStore(TaskQueries, ApiQueries):
         except IntegrityError:
             pass  # a concurrent writer inserted the same content-addressed release
 
+    def put_releases(self, records: list[ReleaseRecord]) -> None:
+        """``put_release`` for many, in one transaction (new ones inserted; existing ids skipped)."""
+        if not records:
+            return
+        dialect = postgresql if self.backend == "postgresql" else sqlite
+        rows = {r.id: {"workspace": self.workspace, "id": r.id, "target": r.target, "version": r.version,
+                       "variables": r.variables, "config": r.config, "config_digest": r.config_digest,
+                       "created_at": r.created_at} for r in records}
+        with self._write() as conn:
+            ordered = [rows[k] for k in sorted(rows)]
+            for start in range(0, len(ordered), 500):
+                conn.execute(dialect.insert(releases).on_conflict_do_nothing(), ordered[start:start + 500])
+
     def get_release(self, release_id: str) -> ReleaseRecord | None:
         with self._read() as conn:
             r = conn.execute(sa.select(releases).where(self._ws(releases), releases.c.id == release_id)).first()

@@ -117,6 +117,10 @@ def test_releases_are_content_addressed_and_idempotent(store):
     store.put_release(rel)
     assert store.get_release("r1") == rel
     assert store.get_release("nope") is None
+    other = ReleaseRecord("r2", "api/prod/c2", "v1", {}, {"x": 2}, "e", T0)
+    store.put_releases([ReleaseRecord("r1", "api/prod/c1", "v9", {}, {}, "changed", T0), other, other])
+    assert store.get_release("r1") == rel and store.get_release("r2") == other  # r1 kept as first stored
+    store.put_releases([])
 
 
 def test_one_vote_per_actor(store):
