@@ -71,15 +71,16 @@ class Runner:
         """Execute ``task``. ``mode``: dispatch (default), poll (asynchronous, in flight) or verify
         (a dead run left it verifying)."""
         store = self.store
-        current = store.get_task(task.id)  # type: ignore[attr-defined]
-        if self.stop.is_set() and mode == "dispatch":
-            return statuses.PENDING  # not started; the next run picks it up
-        if current.cancel_requested and mode == "dispatch" or current.status == statuses.CANCELED:
-            return self._finish(current, statuses.CANCELED, "canceled before it started", "")
         if mode == "dispatch":
-            now = self.clock()
+            if self.stop.is_set():
+                return statuses.PENDING  # not started; the next run picks it up
+            now, current = self.clock(), task  # work items are read fresh; start_attempt checks for cancels
             attempt = store.start_attempt(task.id, self.run_id, now,  # type: ignore[attr-defined]
-                                          interrupted_previous=resume and current.status == statuses.STARTED)
+                                          interrupted_previous=resume and current.status == statuses.STARTED,
+                                          unless_canceled=True)
+            if attempt is None:
+                return self._finish(store.get_task(task.id), statuses.CANCELED,  # type: ignore[attr-defined]
+                                    "canceled before it started", "")
             if retry:
                 store.update_task(task.id, retries=current.retries + 1)  # type: ignore[attr-defined]
             # what start_attempt wrote, without reading the row back (one query less per task)
@@ -88,7 +89,9 @@ class Runner:
                                        retries=current.retries + (1 if retry else 0))
             self.hooks.task_started(task, attempt)
         else:
-            task = current
+            task = current = store.get_task(task.id)  # type: ignore[attr-defined]
+            if current.status == statuses.CANCELED:
+                return self._finish(current, statuses.CANCELED, "canceled before it started", "")
         if mode == "verify":
             return self._complete(task, AgentResult(statuses.DONE, task.message), [])
         if mode == "poll" and current.cancel_requested:

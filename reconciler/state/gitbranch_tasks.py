@@ -110,15 +110,17 @@ class GitTaskQueries:
         return rows[start:start + per_page], len(rows)
 
     def start_attempt(self, task_id: str, run_id: str, at: datetime, *,
-                      interrupted_previous: bool = False) -> int:
+                      interrupted_previous: bool = False, unless_canceled: bool = False) -> int | None:
         """Mark the task started under a new attempt number and return that number.
 
         With ``interrupted_previous`` the previous attempt (cut off by a dead reconciler) is closed
         as interrupted; interruptions do not count as retries.
         """
-        def mutate(tx: Transaction) -> int:
+        def mutate(tx: Transaction) -> int | None:
             doc = self._task_doc(tx, task_id)
             task, when = doc["task"], codec.encode_time(at)
+            if unless_canceled and (task.get("cancel_requested") or task["status"] == statuses.CANCELED):
+                return None
             if interrupted_previous and task["attempt"]:
                 for row in _open_attempts(doc, task["attempt"]):
                     row.update(status="interrupted", interrupted=True, finished_at=when,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from reconciler.errors import NotFoundError
 from reconciler.models import statuses
@@ -145,31 +146,38 @@ class TaskQueries:
             )
             return [task_from_row(r) for r in rows], int(total)
 
-    def start_attempt(self, task_id: str, run_id: str, at: datetime, *, interrupted_previous: bool = False) -> int:
+    def start_attempt(self, task_id: str, run_id: str, at: datetime, *, interrupted_previous: bool = False,
+                      unless_canceled: bool = False) -> int | None:
         """Mark the task started under a new attempt number and return that number.
 
         With ``interrupted_previous`` the previous attempt (cut off by a dead reconciler) is closed
-        as interrupted; interruptions do not count as retries.
+        as interrupted; interruptions do not count as retries. With ``unless_canceled`` nothing
+        starts (None) when the task was canceled or a cancel was requested.
         """
+        guard = [tasks.c.cancel_requested.is_(False), tasks.c.status != statuses.CANCELED] if unless_canceled else []
         with self._write() as conn:
-            row = conn.execute(sa.select(tasks.c.attempt, tasks.c.started_at).where(
-                self._ws(tasks), tasks.c.id == task_id)).first()
+            row = conn.execute(sa.update(tasks).where(self._ws(tasks), tasks.c.id == task_id, *guard).values(
+                status=statuses.STARTED, attempt=tasks.c.attempt + 1, run_id=run_id,
+                started_at=sa.func.coalesce(tasks.c.started_at, at), finished_at=None,
+            ).returning(tasks.c.attempt)).first()
             if row is None:
+                if unless_canceled and self._task_exists(conn, task_id):
+                    return None
                 raise NotFoundError(f"no task with id {task_id!r}")
-            if interrupted_previous and row.attempt:
+            number = row.attempt
+            if interrupted_previous and number > 1:
                 conn.execute(sa.update(attempts).where(
-                    self._ws(attempts), attempts.c.task_id == task_id, attempts.c.attempt == row.attempt,
+                    self._ws(attempts), attempts.c.task_id == task_id, attempts.c.attempt == number - 1,
                     attempts.c.finished_at.is_(None),
                 ).values(status="interrupted", interrupted=True, finished_at=at,
                          message="the reconciler running this attempt stopped"))
-            number = row.attempt + 1
             conn.execute(sa.insert(attempts).values(workspace=self.workspace, task_id=task_id, attempt=number,
                                                     status=statuses.STARTED, started_at=at, message="",
                                                     interrupted=False, run_id=run_id))
-            conn.execute(sa.update(tasks).where(self._ws(tasks), tasks.c.id == task_id).values(
-                status=statuses.STARTED, attempt=number, run_id=run_id,
-                started_at=row.started_at or at, finished_at=None))
             return number
+
+    def _task_exists(self, conn: sa.Connection, task_id: str) -> bool:
+        return conn.execute(sa.select(tasks.c.id).where(self._ws(tasks), tasks.c.id == task_id)).first() is not None
 
     def hand_back(self, task_id: str, at: datetime, message: str) -> None:
         """Return a started task to pending (its attempt closed as interrupted) for the next run."""
@@ -206,11 +214,13 @@ class TaskQueries:
                 conn.execute(sa.delete(target_state).where(self._ws(target_state), target_state.c.target == clear_state))
 
     def _upsert_state(self, conn: sa.Connection, state: TargetState) -> None:
+        """One statement: insert the target's state, or replace it (both fire the epoch triggers)."""
         values = state_values(state, self.workspace)
-        updated = conn.execute(sa.update(target_state).where(
-            self._ws(target_state), target_state.c.target == state.target).values(**values))
-        if updated.rowcount == 0:
-            conn.execute(sa.insert(target_state).values(**values))
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(target_state).values(**values)
+        keep = {"workspace", "target"}
+        conn.execute(insert.on_conflict_do_update(index_elements=[target_state.c.workspace, target_state.c.target],
+                                                  set_={k: insert.excluded[k] for k in values if k not in keep}))
 
     def attempts(self, task_id: str) -> list[Attempt]:
         query = sa.select(attempts).where(self._ws(attempts), attempts.c.task_id == task_id).order_by(attempts.c.attempt)
