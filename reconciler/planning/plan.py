@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.models.keys import TargetKey
-from reconciler.planning.releases import Release
+
+if TYPE_CHECKING:  # only annotations: keeps plan (and the history view) light to import
+    from reconciler.planning.releases import Release
 
 OPERATIONS = ("install", "upgrade", "reinstall", "recreate", "uninstall", "rollback")
 
