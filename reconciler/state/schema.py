@@ -84,6 +84,7 @@ tasks = sa.Table(
     sa.Index("ix_tasks_target", "workspace", "target", "seq"),
     sa.Index("ix_tasks_deployment", "workspace", "deployment", "seq"),
     sa.Index("ix_tasks_status", "workspace", "status"),
+    sa.Index("ix_tasks_operation", "workspace", "operation"),  # migration 0005
     sa.Index("ix_tasks_outcomes", "workspace", "deployment", "version", "status"),
 )
 

@@ -93,14 +93,17 @@ class TaskQueries:
         """
         newer = sa.select(sa.literal(1)).where(
             tasks.c.workspace == tasks.c.workspace, tasks.c.target == _alias.c.target, tasks.c.seq > _alias.c.seq)
-        query = sa.select(_alias).where(
-            _alias.c.workspace == self.workspace,
-            sa.or_(_alias.c.status.in_(sorted(statuses.TERMINAL - {statuses.DONE})), _alias.c.operation == "rollback"),
-            ~sa.exists(newer.where(tasks.c.workspace == self.workspace)))
-        if deployment is not None:
-            query = query.where(_alias.c.deployment == deployment)
-        with self._read() as conn:
-            return {r.target: task_from_row(r) for r in conn.execute(query)}
+        out: dict[str, TaskRecord] = {}
+        # two queries, each on its own index (an OR of the two would scan every task)
+        for condition in (_alias.c.status.in_(sorted(statuses.TERMINAL - {statuses.DONE})),
+                          _alias.c.operation == "rollback"):
+            query = sa.select(_alias).where(_alias.c.workspace == self.workspace, condition,
+                                            ~sa.exists(newer.where(tasks.c.workspace == self.workspace)))
+            if deployment is not None:
+                query = query.where(_alias.c.deployment == deployment)
+            with self._read() as conn:
+                out.update({r.target: task_from_row(r) for r in conn.execute(query)})
+        return out
 
     def latest_task(self, target: str) -> TaskRecord | None:
         """The newest task of one target (index lookup)."""
