@@ -1,4 +1,5 @@
-"""Parse YAML files into plain documents with ruamel.yaml's C-backed safe loader.
+"""Parse YAML files into plain documents: PyYAML's C parser with YAML 1.2 resolvers
+(``yaml_fast``), falling back to ruamel.yaml's safe loader, which reports every error.
 
 Parsed documents are JSON-shaped (str keys; dates as ISO strings) and cached on disk by Git blob
 hash, so an unchanged file is never parsed twice across runs. The cache is JSON (never pickle) and
@@ -20,6 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from reconciler.diagnostics import Diagnostic, SourcePos
+from reconciler.loading import yaml_fast
 
 _DOC_SPLIT = re.compile(rb"^---(?=\s|$)", re.MULTILINE)
 CACHE_FORMAT = "1"
@@ -56,9 +58,14 @@ def _loader() -> YAML:
 
 
 def _load_all(data: bytes) -> list[Any]:
-    """Every document, with the C loader; what it rejects but the YAML spec allows (a plain scalar
-    with ': ' inside a flow mapping, as in ctrlc's ``config: {server: https://k8s.example.com}``)
-    gets a second chance with ruamel's pure-Python loader."""
+    """Every document: PyYAML's C parser with YAML 1.2 resolvers first (``yaml_fast``), then
+    ruamel's C loader, then what that rejects but the YAML spec allows (a plain scalar with ': '
+    inside a flow mapping, as in ctrlc's ``config: {server: https://k8s.example.com}``) with
+    ruamel's pure-Python loader. Raises ruamel's YAMLError for real syntax errors."""
+    try:
+        return [jsonable(d) for d in yaml_fast.load_all(data)]
+    except yaml_fast.FastPathError:
+        pass
     try:
         return [jsonable(d) for d in _loader().load_all(data)]
     except YAMLError:
