@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from reconciler.engine.hooks import Hooks
 from reconciler.engine.planner import make_plan
 from reconciler.engine.prdiff import Outcome, outcomes
 from reconciler.engine.session import open_session
@@ -31,8 +32,9 @@ def plan_once(directory: str, state_url: str | None) -> dict[str, Outcome]:
 
 
 def watch_loop(directory: str, state_url: str | None, apply: bool, debounce: int, echo: Callable[[str], None],
-               changes=None) -> int:
-    """Plan now, then again after every batch of file changes. ``changes`` replaces watchfiles in tests."""
+               changes=None, hooks: Hooks | None = None) -> int:
+    """Plan now, then again after every batch of file changes. ``changes`` replaces watchfiles in
+    tests; ``hooks`` show the tasks of ``--apply`` as they run."""
     import watchfiles
 
     previous: dict[str, Outcome] = {}
@@ -61,9 +63,17 @@ def watch_loop(directory: str, state_url: str | None, apply: bool, debounce: int
 
             session = open_session(directory, None, state_url)
             try:
-                Applier(session, resolve_actor(None), lambda: datetime.now(UTC)).run()
+                result = Applier(session, resolve_actor(None), lambda: datetime.now(UTC), hooks or Hooks()).run()
+            except ReconcilerError as exc:
+                echo(f"apply failed: {exc}")
+                return
             finally:
                 session.close()
+            counts: dict[str, int] = {}
+            for status in result.tasks.values():
+                counts[status] = counts.get(status, 0) + 1
+            echo(f"applied: {len(result.tasks)} tasks" + (f" ({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})"
+                                                          if counts else ""))
 
     step()
     source = changes if changes is not None else watchfiles.watch(

@@ -74,3 +74,13 @@ def test_watch_replans_on_changes(ws):
     assert "  app/prod/r1: install v1 → install v2" in lines
     assert any("Unknown document type" in line for line in lines)
     assert not (root / ".reconciler" / "state.db").exists(), "watch without --apply never writes state"
+
+
+def test_watch_apply_says_what_it_applied(ws):
+    from reconciler.engine.watch import watch_loop
+
+    root = ws(resources=2)
+    lines: list[str] = []
+    assert watch_loop(str(root), None, True, 10, lines.append, changes=iter(())) == 0
+    assert "applied: 2 tasks (2 done)" in lines
+    assert (root / "deployed-r1").read_text() == "v1"

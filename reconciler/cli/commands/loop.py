@@ -47,6 +47,10 @@ def run(directory, state_url, actor, interval, once, pull, max_parallel, lock_ti
 @click.option("--debounce", default=500, show_default=True, help="Milliseconds to wait for more changes.")
 def watch(directory, state_url, do_apply, debounce) -> int:
     """Re-validate and re-plan on every change; show how the plan changed."""
+    from rich.console import Console
+
+    from reconciler.cli.views.progress import ProgressView
     from reconciler.engine.watch import watch_loop
 
-    return watch_loop(directory, state_url, do_apply, debounce, click.echo)
+    hooks = ProgressView(Console(highlight=False, soft_wrap=True)) if do_apply else None
+    return watch_loop(directory, state_url, do_apply, debounce, click.echo, hooks=hooks)
