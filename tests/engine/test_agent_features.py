@@ -77,6 +77,10 @@ def test_task_trace_records_steps_shown_in_history(cli, ws):
     assert [(t["step"], t["status"], t["message"]) for t in shown["traces"]] == [("migrate", "completed",
                                                                                   "3 migrations")]
     assert "migrate" in cli("history", "-C", root, "--task", task["id"]).out
+    bogus = cli("task", "trace", task["id"], "migrate", "exploded", "-C", root)
+    assert bogus.code == 2 and "'exploded' is not one of" in bogus.err
+    assert cli("release-hold", "app/prod/nope", "-C", root).code == 2
+    assert cli("release-hold", "app/prod/r1", "-C", root).out.startswith("no holds on app/prod/r1")
 
 
 def test_rolling_by_percent_and_canary_steps(cli, ws):

@@ -46,6 +46,10 @@ def release_hold(target, directory, state_url) -> int:
 
     session = open_history_writable(directory, state_url)
     try:
+        if target not in session.store.target_states(details=False) and not any(
+                h.target == target for h in session.store.holds()):
+            raise click.BadParameter(f"{target!r} is not a recorded release target (see 'reconciler status')",
+                                     param_hint="TARGET")
         count = rb.release_holds(session.store, target)
     finally:
         session.close()

@@ -77,10 +77,13 @@ def task_update(task_id, status, message, external_id, directory, state_url) -> 
     return 0
 
 
+TRACE_STATUSES = ("started", "in_progress", "completed", "failed", "skipped")
+
+
 @task.command("trace")
 @click.argument("task_id")
 @click.argument("step")
-@click.argument("status")
+@click.argument("status", type=click.Choice(TRACE_STATUSES))
 @click.option("--message", default="")
 @options.directory
 @options.state
