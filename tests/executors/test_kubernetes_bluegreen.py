@@ -4,7 +4,6 @@ is deleted when verification failed."""
 
 from __future__ import annotations
 
-import json
 
 import pytest
 import yaml
@@ -63,9 +62,11 @@ def test_switch_after_verification_then_old_colour_removed(kubectl, ctx):
     assert [d["kind"] for d in applied] == ["Deployment"], "the live Service is not touched before the switch"
     assert verbs(kubectl) == ["get service api", "apply -f " + kubectl.argvs()[1][4], "rollout status deployment/api-green"]
     agent.finalize(job, ctx, result.outputs, succeeded=True)
-    patch = kubectl.argvs()[3]
-    assert patch[2:5] == ["patch", "service", "api"]
-    assert json.loads(patch[-1]) == {"spec": {"selector": {"reconciler.dev/colour": "green"}}}
+    switch = kubectl.argvs()[3]
+    assert switch[2:4] == ["apply", "-f"]  # the Service as the release defines it (new ports arrive too)
+    (service,) = yaml.safe_load_all(next(iter(kubectl.calls()[3]["files"].values())))
+    assert service["kind"] == "Service" and service["spec"]["ports"] == [{"port": 80}]
+    assert service["spec"]["selector"] == {"app": "api", "reconciler.dev/colour": "green"}
     assert kubectl.argvs()[4][2:4] == ["delete", "deployment/api-blue"]
 
 

@@ -5,9 +5,10 @@ Dispatch: read the live colour from the Service selector (label ``reconciler.dev
 every Deployment/StatefulSet/DaemonSet of the manifests the other colour (name suffix ``-<colour>``
 and the colour label on its selector and pod template), apply them and wait for their rollouts.
 Services are applied only on the first deployment (with the colour in their selector); later they
-are left as they are until the switch. Finalize: after verification passes, patch each Service's
-selector to the new colour and delete the old colour's workloads; when it fails, delete the new
-colour's workloads and leave the Services on the old one.
+are left as they are until the switch. Finalize: after verification passes, apply each Service as
+the release defines it with the new colour in its selector (so changed ports or annotations arrive
+with the switch), then delete the old colour's workloads; when it fails, delete the new colour's
+workloads and leave the Services on the old one.
 """
 
 from __future__ import annotations
@@ -60,13 +61,10 @@ def dispatch(run, cfg, job: Job, ctx: ExecContext, manifests: dict[str, str], di
     live = _live_colour(run, services)
     colour = other(live) if live in COLOURS else "blue"
     applied_docs, workloads, services = colour_documents(docs, colour, with_services=live not in COLOURS)
-    yaml = YAML(typ="safe")
-    yaml.default_flow_style = False
-    from io import StringIO
-
-    buffer = StringIO()
-    yaml.dump_all(applied_docs, buffer)
-    artifacts.write_local(directory, {"bluegreen.yaml": buffer.getvalue()})
+    switch = [d for d in docs if d.get("kind") == "Service"] if live in COLOURS else []
+    for doc in switch:  # the Services as this release defines them, pointing at the new colour
+        doc.setdefault("spec", {}).setdefault("selector", {})[LABEL] = colour
+    artifacts.write_local(directory, {"bluegreen.yaml": _dump(applied_docs)})
     result = run.step(["apply", "-f", str(directory / "bluegreen.yaml")], f"kubectl apply ({colour})")
     for workload in workloads if result.status == "done" else []:
         result = run.step(["rollout", "status", workload, f"--timeout={cfg.rolloutTimeout:g}s"],
@@ -75,10 +73,21 @@ def dispatch(run, cfg, job: Job, ctx: ExecContext, manifests: dict[str, str], di
             break
     previous = [w.rsplit("-", 1)[0] + f"-{live}" for w in workloads] if live in COLOURS else []
     result.outputs = {"colour": colour, "previousColour": live or None, "services": services,
-                      "workloads": workloads, "previousWorkloads": previous}
+                      "workloads": workloads, "previousWorkloads": previous,
+                      "servicesManifest": _dump(switch) if switch else ""}
     if result.status == "done":
         result.message = f"{colour} is up beside {live or 'nothing'}; traffic switches after verification"
     return result
+
+
+def _dump(docs: list[dict[str, Any]]) -> str:
+    from io import StringIO
+
+    yaml = YAML(typ="safe")
+    yaml.default_flow_style = False
+    buffer = StringIO()
+    yaml.dump_all(docs, buffer)
+    return buffer.getvalue()
 
 
 def _live_colour(run, services: list[str]) -> str:
@@ -92,8 +101,15 @@ def _live_colour(run, services: list[str]) -> str:
 def finalize(run, outputs: dict[str, Any], succeeded: bool) -> AgentResult:
     colour = outputs["colour"]
     if succeeded:
+        manifest = outputs.get("servicesManifest") or ""
+        if manifest:  # the release's Services, new colour in their selectors: one apply switches them
+            path = run.ctx.scratch / "bluegreen-services.yaml"
+            artifacts.write_local(run.ctx.scratch, {"bluegreen-services.yaml": manifest})
+            result = run.step(["apply", "-f", str(path)], f"switch {', '.join(outputs.get('services', []))}")
+            if result.status != "done":
+                return result
         patch = json.dumps({"spec": {"selector": {LABEL: colour}}})
-        for service in outputs.get("services", []):
+        for service in [] if manifest else outputs.get("services", []):
             result = run.step(["patch", "service", service, "--type", "merge", "-p", patch], f"switch {service}")
             if result.status != "done":
                 return result
