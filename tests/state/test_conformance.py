@@ -141,6 +141,9 @@ def test_holds_and_traces(store):
     store.add_hold(HoldRecord("api/prod/c1", "v2", "verification failed", "t1", T0))
     assert [h.version for h in store.holds()] == ["v2"]
     assert store.remove_holds("api/prod/c1") == 1 and store.holds() == []
+    store.add_hold(HoldRecord("api/prod/c1", "v2", "failed", "t1", T0))  # one statement, two rows, one
+    store.add_hold(HoldRecord("api/prod/c1", "v3", "failed", "t1", T0))  # deployment (the epoch triggers)
+    assert store.remove_holds("api/prod/c1") == 2 and store.holds() == []
     store.create_tasks([task("t1")])
     store.add_trace("t1", "pull image", "completed", "", T0)
     store.add_trace("t1", "apply", "failed", "boom", T0)
