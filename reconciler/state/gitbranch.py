@@ -91,11 +91,17 @@ class GitBranchStore(GitTaskQueries):
         return self._write(f"Set {key}", mutate)
 
     def secret_key(self, create: bool = True) -> bytes:
-        """The workspace's HMAC key for secret digests (created on first use, never printed).
+        """The workspace's HMAC key for secret digests: ``$RECONCILER_SECRET_DIGEST_KEY`` when set
+        (never stored), else created in state on first use (never printed).
 
         With ``create=False`` (plans) nothing is written: a missing key means nothing was ever
         recorded, so a throwaway key serves.
         """
+        from reconciler.state.store import secret_key_from_env
+
+        configured = secret_key_from_env()
+        if configured is not None:
+            return configured
         if not create:
             found = self.get_meta("secret-digest-key")
             return bytes.fromhex(found) if found else secrets.token_bytes(32)

@@ -94,3 +94,17 @@ def _ignore_state_dir(folder: Path) -> None:
     ignore = folder / ".gitignore"
     if not ignore.exists():
         ignore.write_text("# reconciler's recorded state and scratch files; never commit them\n*\n")
+
+
+SECRET_KEY_ENV = "RECONCILER_SECRET_DIGEST_KEY"
+
+
+def secret_key_from_env() -> bytes | None:
+    """The HMAC key for secret digests from ``$RECONCILER_SECRET_DIGEST_KEY`` (any string; hashed
+    to 32 bytes), or None. It wins over the key recorded in state, and it is never written: with
+    ``git+branch:`` state, whose files anyone who can read the repository can read, set it as a CI
+    secret so the recorded digests cannot be used to test guesses of a secret."""
+    import hashlib
+
+    value = os.environ.get(SECRET_KEY_ENV)
+    return hashlib.sha256(value.encode()).digest() if value else None

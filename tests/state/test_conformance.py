@@ -218,3 +218,12 @@ def test_sqlite_readonly_open_creates_nothing(tmp_path: Path):
     assert store.target_states() == {}
     store.close()
     assert not (tmp_path / ".reconciler").exists()
+
+
+def test_a_configured_secret_digest_key_wins_and_is_never_stored(store, monkeypatch):
+    recorded = store.secret_key()
+    monkeypatch.setenv("RECONCILER_SECRET_DIGEST_KEY", "a ci secret")
+    configured = store.secret_key()
+    assert configured != recorded and configured == store.secret_key(create=False)
+    monkeypatch.delenv("RECONCILER_SECRET_DIGEST_KEY")
+    assert store.secret_key() == recorded  # the recorded one was neither replaced nor revealed
