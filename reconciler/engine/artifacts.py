@@ -223,10 +223,12 @@ def previous_from_state(store: Any) -> Previous:
 
 # -- desired releases ---------------------------------------------------------------------------
 
-def desired_releases(session: Session, now: datetime, only: Iterable[str] | None = None
+def desired_releases(session: Session, now: datetime, only: Iterable[str] | None = None, *, newest: bool = False
                      ) -> tuple[dict[str, Release], list[Diagnostic]]:
     """The release each target should run (whether or not the plan changes it), with the template
-    errors of job configs as diagnostics. Targets with no deployable version are left out."""
+    errors of job configs as diagnostics. Targets with no deployable version are left out. With
+    ``newest``, the newest ready version of each target instead, whatever the policies and
+    recorded deployments say: what will run once every gate opens, a function of Git alone."""
     catalog = session.catalog
     facts = gather_facts(session, now)
     keys = compute_targets(catalog)
@@ -237,7 +239,7 @@ def desired_releases(session: Session, now: datetime, only: Iterable[str] | None
     for key in keys:
         if wanted is not None and str(key) not in wanted:
             continue
-        version = decide.decide(index, key).version
+        version = decide.newest_selected(index, key) if newest else decide.decide(index, key).version
         if version is None:
             continue
         created = index.created_at(version.deployment, version.tag).isoformat().replace("+00:00", "Z")
@@ -249,14 +251,14 @@ def desired_releases(session: Session, now: datetime, only: Iterable[str] | None
     return out, problems
 
 
-def render_targets(session: Session, now: datetime, only: Iterable[str] | None = None
+def render_targets(session: Session, now: datetime, only: Iterable[str] | None = None, *, newest: bool = False
                    ) -> dict[str, dict[str, RenderedArtifact]]:
     """Every selected target's desired artifacts (targets whose deployment declares some).
     Raises ConfigError with every template error; then nothing is rendered."""
     catalog = session.catalog
     with_artifacts = {str(k) for k in compute_targets(catalog) if catalog.deployments[k.deployment].artifacts}
     chosen = with_artifacts & set(only) if only is not None else with_artifacts
-    releases, problems = desired_releases(session, now, chosen)
+    releases, problems = desired_releases(session, now, chosen, newest=newest)
     templates = load_templates(session.workspace.loaded.source, catalog.config.templatesDir)
     out: dict[str, dict[str, RenderedArtifact]] = {}
     for target, release in sorted(releases.items()):

@@ -114,3 +114,20 @@ def test_a_missing_digest_fails_the_render_naming_service_and_version(cli, make_
     result = cli("render", "-C", root)
     assert result.code == 1
     assert "service 'worker' uses image 'worker', but version v1.0.0 has no digest for it" in result.err
+
+
+def test_newest_renders_what_git_says_whatever_the_state_and_the_clock(cli, tmp_path):
+    import shutil
+
+    from tests.conftest import EXAMPLES
+
+    root = tmp_path / "platform"
+    shutil.copytree(EXAMPLES / "platform", root, ignore=shutil.ignore_patterns(".reconciler"))
+    assert cli("render", "-C", root, "--newest", "--clean").code == 0
+    api = (root / "rendered/payments-api/production/k8s-prod-eu/manifests/api.yaml").read_text()
+    assert 'reconciler.dev/version: "2.0.0"' in api and "3.0.0-beta" not in api  # versionSelector still counts
+    assert cli("render", "-C", root, "--check", "--newest").code == 0
+    assert cli("approve", "--deployment", "web", "--version", "v1.6.0", "--environment", "production",
+               "-C", root, "--actor", "alice").code == 0  # recorded state moves on...
+    assert cli("render", "-C", root, "--check", "--newest", "--at", "2030-01-01T00:00:00Z").code == 0  # ...not this
+    assert cli("render", "-C", root, "--check").code == 1  # the default follows the gates: not yet everywhere

@@ -25,7 +25,10 @@ from reconciler.cli.views import jsonview
               help="Render directory (default: renderDir of reconciler.yaml, 'rendered', in the desired-state dir).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing stale, missing and extra files.")
 @click.option("--clean", is_flag=True, help="Also delete files under the render directory that are no longer rendered.")
-def render(directory, ref, state_url, targets, out, check, clean) -> int:
+@click.option("--newest", is_flag=True, help="Render each target's newest ready version, whatever the policies and "
+              "recorded state say: a function of Git alone, for a CI check that rendered files are committed.")
+@options.at
+def render(directory, ref, state_url, targets, out, check, clean, newest, at) -> int:
     """Render artifacts (compose locks, manifests, env files, ...) of every target's desired release."""
     from reconciler.engine import artifacts
     from reconciler.engine.session import open_session
@@ -36,7 +39,8 @@ def render(directory, ref, state_url, targets, out, check, clean) -> int:
     try:
         known = [str(k) for k in compute_targets(session.catalog)]
         _known_targets(targets, known)
-        renders = artifacts.render_targets(session, clock.clock_for(None)(), only=targets or None)
+        renders = artifacts.render_targets(session, clock.clock_for(clock.parse_at(at))(), only=targets or None,
+                                           newest=newest)
         folder = Path(out) if out else session.root / session.catalog.config.renderDir
     finally:
         session.close()
