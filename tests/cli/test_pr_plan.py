@@ -117,3 +117,19 @@ def test_pr_comment_stays_under_the_limit_without_cutting_tables():
     assert "more rows not shown to stay under GitHub's comment limit" in text
     for line in text.splitlines():
         assert not line.startswith("|") or line.endswith("|"), "a table row was cut"
+
+
+def test_a_removed_resource_says_why_its_targets_go(cli, make_repo):
+    repo = make_repo({**BASE, "gate.yaml": """
+        type: Policy
+        name: gate
+        rules: [{anyApproval: {minApprovals: 1}}]
+        """})
+    git(repo, "checkout", "-q", "-b", "shrink")
+    inventory = dedent(BASE["inventory.yaml"])
+    write_files(repo, {"inventory.yaml": inventory[:inventory.index("---\ntype: Resource\nidentifier: h2")]})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "drop h2")
+    out = cli("plan", "-C", repo, "--base", "main", "--at", AT, "--format", "markdown").out
+    row = next(line for line in out.splitlines() if line.startswith("| `h2`"))
+    assert "no longer a release target with this PR" in row and "awaiting approval" not in row

@@ -20,7 +20,12 @@ def _rows(diff) -> dict[str, list[tuple[str, str, str, str]]]:
     by_dep: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
     for target, base, head in diff.entries:
         dep, env, res = target.split("/", 2)
-        why = head.detail if head.kind in ("change", "blocked", "orphaned") else base.detail
+        if head.kind == "absent":
+            why = "no longer a release target with this PR (its deployment, environment or resource is gone)"
+        elif head.kind == "unchanged" and base.kind != "unchanged":
+            why = "nothing to do with this PR"
+        else:
+            why = head.detail if head.kind in ("change", "blocked", "orphaned") else base.detail
         if head.next_evaluation:
             why += f" (next evaluation {short_time(head.next_evaluation)})"
         by_dep[dep].append((f"`{res}` ({env})", base.label(), head.label(), why))
