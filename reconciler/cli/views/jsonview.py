@@ -10,9 +10,18 @@ line by line, costs about half as much, and parses to exactly the same document.
 from __future__ import annotations
 
 import json
+from json import encoder as _encoder
 from typing import Any
 
 _ROW = json.JSONEncoder(separators=(", ", ": "))
+# One C encoder for every row: ``JSONEncoder.encode`` builds a new one per call, which is a
+# quarter of the cost of encoding 300,000 short rows. (No circular-reference check: rows are trees.)
+_C_ROW = _encoder.c_make_encoder(None, _ROW.default, _encoder.encode_basestring_ascii, None, ": ", ", ",
+                                 False, False, True) if _encoder.c_make_encoder else None
+
+
+def _encode_row(row: dict) -> str:
+    return "".join(_C_ROW(row, 0)) if _C_ROW is not None else _ROW.encode(row)
 
 
 def dumps(doc: Any) -> str:
@@ -37,7 +46,7 @@ def _write(value: Any, pad: str, out: list[str]) -> None:
         rows = value if all(isinstance(item, dict) for item in value) else None
         out.append("[\n")
         if rows is not None:  # rows: one line each, by the C encoder
-            out.append(",\n".join(inner + line for line in map(_ROW.encode, rows)))
+            out.append(",\n".join(inner + line for line in map(_encode_row, rows)))
         else:
             for i, item in enumerate(value):
                 out.append(f",\n{inner}" if i else inner)
