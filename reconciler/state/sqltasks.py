@@ -157,12 +157,9 @@ class TaskQueries:
         as interrupted; interruptions do not count as retries. With ``unless_canceled`` nothing
         starts (None) when the task was canceled or a cancel was requested.
         """
-        guard = [tasks.c.cancel_requested.is_(False), tasks.c.status != statuses.CANCELED] if unless_canceled else []
         with self._write() as conn:
-            row = conn.execute(sa.update(tasks).where(self._ws(tasks), tasks.c.id == task_id, *guard).values(
-                status=statuses.STARTED, attempt=tasks.c.attempt + 1, run_id=run_id,
-                started_at=sa.func.coalesce(tasks.c.started_at, at), finished_at=None,
-            ).returning(tasks.c.attempt)).first()
+            row = conn.execute(_START_GUARDED if unless_canceled else _START,
+                               {"ws": self.workspace, "tid": task_id, "run_id": run_id, "at": at}).first()
             if row is None:
                 if unless_canceled and self._task_exists(conn, task_id):
                     return None
@@ -174,9 +171,9 @@ class TaskQueries:
                     attempts.c.finished_at.is_(None),
                 ).values(status="interrupted", interrupted=True, finished_at=at,
                          message="the reconciler running this attempt stopped"))
-            conn.execute(sa.insert(attempts).values(workspace=self.workspace, task_id=task_id, attempt=number,
-                                                    status=statuses.STARTED, started_at=at, message="",
-                                                    interrupted=False, run_id=run_id))
+            conn.execute(_OPEN_ATTEMPT, {"workspace": self.workspace, "task_id": task_id, "attempt": number,
+                                         "status": statuses.STARTED, "started_at": at, "message": "",
+                                         "interrupted": False, "run_id": run_id})
             return number
 
     def _task_exists(self, conn: sa.Connection, task_id: str) -> bool:
@@ -207,10 +204,12 @@ class TaskQueries:
         if log is not None:
             values.update(log=log, log_truncated=log_truncated)
         with self._write() as conn:
-            conn.execute(sa.update(tasks).where(self._ws(tasks), tasks.c.id == task_id).values(**values))
-            conn.execute(sa.update(attempts).where(
-                self._ws(attempts), attempts.c.task_id == task_id, attempts.c.finished_at.is_(None),
-            ).values(status=status, finished_at=at, message=message[:2000]))
+            if log is not None and not extra:  # the common case, as statements built once
+                conn.execute(_FINISH_WITH_LOG, {"ws": self.workspace, "tid": task_id, **values})
+            else:
+                conn.execute(sa.update(tasks).where(self._ws(tasks), tasks.c.id == task_id).values(**values))
+            conn.execute(_CLOSE_ATTEMPT, {"ws": self.workspace, "tid": task_id, "status": status, "at": at,
+                                          "message": message[:2000]})
             if new_state is not None:
                 self._upsert_state(conn, new_state)
             if clear_state is not None:
@@ -218,12 +217,7 @@ class TaskQueries:
 
     def _upsert_state(self, conn: sa.Connection, state: TargetState) -> None:
         """One statement: insert the target's state, or replace it (both fire the epoch triggers)."""
-        values = state_values(state, self.workspace)
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(target_state).values(**values)
-        keep = {"workspace", "target"}
-        conn.execute(insert.on_conflict_do_update(index_elements=[target_state.c.workspace, target_state.c.target],
-                                                  set_={k: insert.excluded[k] for k in values if k not in keep}))
+        conn.execute(_UPSERT_STATE[conn.dialect.name], state_values(state, self.workspace))
 
     def attempts(self, task_id: str) -> list[Attempt]:
         query = sa.select(attempts).where(self._ws(attempts), attempts.c.task_id == task_id).order_by(attempts.c.attempt)
@@ -259,3 +253,40 @@ def _aware(value: Any) -> Any:
     if isinstance(value, datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value
+
+
+# Hot statements of every task, built once (bind parameters), so that a busy apply does not pay
+# for constructing them and computing their cache keys again for every task.
+_FINISH_WITH_LOG = sa.update(tasks).where(tasks.c.workspace == sa.bindparam("ws"), tasks.c.id == sa.bindparam("tid")) \
+    .values(status=sa.bindparam("status"), message=sa.bindparam("message"), finished_at=sa.bindparam("finished_at"),
+            log=sa.bindparam("log"), log_truncated=sa.bindparam("log_truncated"))
+_CLOSE_ATTEMPT = sa.update(attempts).where(
+    attempts.c.workspace == sa.bindparam("ws"), attempts.c.task_id == sa.bindparam("tid"),
+    attempts.c.finished_at.is_(None),
+).values(status=sa.bindparam("status"), finished_at=sa.bindparam("at"), message=sa.bindparam("message"))
+
+
+def _upsert(dialect) -> Any:
+    names = [c.name for c in target_state.columns]
+    insert = dialect.insert(target_state).values({n: sa.bindparam(n) for n in names})
+    return insert.on_conflict_do_update(index_elements=[target_state.c.workspace, target_state.c.target],
+                                        set_={n: insert.excluded[n] for n in names if n not in ("workspace", "target")})
+
+
+_UPSERT_STATE = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
+
+
+def _start(guarded: bool) -> Any:
+    where = [tasks.c.workspace == sa.bindparam("ws"), tasks.c.id == sa.bindparam("tid")]
+    if guarded:  # nothing starts once the task was canceled or a cancel was requested
+        where += [tasks.c.cancel_requested.is_(False), tasks.c.status != statuses.CANCELED]
+    at = sa.bindparam("at", type_=tasks.c.started_at.type)
+    return sa.update(tasks).where(*where).values(
+        status=statuses.STARTED, attempt=tasks.c.attempt + 1, run_id=sa.bindparam("run_id"),
+        started_at=sa.func.coalesce(tasks.c.started_at, at), finished_at=None,
+    ).returning(tasks.c.attempt)
+
+
+_START, _START_GUARDED = _start(False), _start(True)
+_OPEN_ATTEMPT = sa.insert(attempts).values({c: sa.bindparam(c) for c in (
+    "workspace", "task_id", "attempt", "status", "started_at", "message", "interrupted", "run_id")})
