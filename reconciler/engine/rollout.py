@@ -137,6 +137,8 @@ def hold_rollouts(store, work: list[WorkItem], settled: dict[str, str], now) -> 
     """Keep batched work of a deployment × environment back while an earlier batch of its rollout is
     still in flight (left pending: the next apply resumes it), and cancel it when an earlier batch
     ended failed while this run polled it."""
+    if not any(item.change is not None and item.change.batch is not None for item in work):
+        return work  # no rollout in this run: nothing to hold back (and no query)
     paused = {(t.deployment, t.environment) for t in store.active_tasks()
               if t.status in (*ASYNC_STATUSES, statuses.VERIFYING) and t.job.get("batch") is not None}
     failed: dict[tuple[str, str], str] = {}

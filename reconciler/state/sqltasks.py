@@ -157,9 +157,16 @@ class TaskQueries:
         as interrupted; interruptions do not count as retries. With ``unless_canceled`` nothing
         starts (None) when the task was canceled or a cancel was requested.
         """
+        params = {"ws": self.workspace, "tid": task_id, "run_id": run_id, "at": at}
         with self._write() as conn:
-            row = conn.execute(_START_GUARDED if unless_canceled else _START,
-                               {"ws": self.workspace, "tid": task_id, "run_id": run_id, "at": at}).first()
+            if conn.dialect.name == "postgresql" and not interrupted_previous:  # one round trip
+                row = conn.execute(_PG_START[unless_canceled], params).first()
+                if row is not None:
+                    return row.attempt
+                if unless_canceled and self._task_exists(conn, task_id):
+                    return None
+                raise NotFoundError(f"no task with id {task_id!r}")
+            row = conn.execute(_START_GUARDED if unless_canceled else _START, params).first()
             if row is None:
                 if unless_canceled and self._task_exists(conn, task_id):
                     return None
@@ -204,6 +211,12 @@ class TaskQueries:
         if log is not None:
             values.update(log=log, log_truncated=log_truncated)
         with self._write() as conn:
+            if log is not None and not extra and clear_state is None and conn.dialect.name == "postgresql":
+                params = {"ws": self.workspace, "tid": task_id, **values, "amessage": message[:2000]}
+                if new_state is not None:  # task, attempt and target state in one round trip
+                    params.update({f"s_{k}": v for k, v in state_values(new_state, self.workspace).items()})
+                conn.execute(_PG_FINISH[new_state is not None], params)
+                return
             if log is not None and not extra:  # the common case, as statements built once
                 conn.execute(_FINISH_WITH_LOG, {"ws": self.workspace, "tid": task_id, **values})
             else:
@@ -266,9 +279,9 @@ _CLOSE_ATTEMPT = sa.update(attempts).where(
 ).values(status=sa.bindparam("status"), finished_at=sa.bindparam("at"), message=sa.bindparam("message"))
 
 
-def _upsert(dialect) -> Any:
+def _upsert(dialect, prefix: str = "") -> Any:
     names = [c.name for c in target_state.columns]
-    insert = dialect.insert(target_state).values({n: sa.bindparam(n) for n in names})
+    insert = dialect.insert(target_state).values({n: sa.bindparam(prefix + n) for n in names})
     return insert.on_conflict_do_update(index_elements=[target_state.c.workspace, target_state.c.target],
                                         set_={n: insert.excluded[n] for n in names if n not in ("workspace", "target")})
 
@@ -290,3 +303,30 @@ def _start(guarded: bool) -> Any:
 _START, _START_GUARDED = _start(False), _start(True)
 _OPEN_ATTEMPT = sa.insert(attempts).values({c: sa.bindparam(c) for c in (
     "workspace", "task_id", "attempt", "status", "started_at", "message", "interrupted", "run_id")})
+
+
+# PostgreSQL runs data-modifying CTEs, so a task's start and its finish are one statement each.
+def _pg_start(guarded: bool) -> Any:
+    started = _start(guarded).cte("started")
+    at = sa.bindparam("at", type_=attempts.c.started_at.type)
+    rows = sa.select(sa.bindparam("ws", type_=attempts.c.workspace.type), sa.bindparam("tid", type_=attempts.c.task_id.type),
+                     started.c.attempt, sa.literal(statuses.STARTED), at, sa.literal(""), sa.false(),
+                     sa.bindparam("run_id", type_=attempts.c.run_id.type))
+    columns = ["workspace", "task_id", "attempt", "status", "started_at", "message", "interrupted", "run_id"]
+    return postgresql.insert(attempts).from_select(columns, rows).returning(attempts.c.attempt).add_cte(started)
+
+
+def _pg_finish(with_state: bool) -> Any:
+    task = _FINISH_WITH_LOG.returning(tasks.c.id).cte("finished")
+    attempt = sa.update(attempts).where(
+        attempts.c.workspace == sa.bindparam("ws"), attempts.c.task_id == sa.bindparam("tid"),
+        attempts.c.finished_at.is_(None),
+    ).values(status=sa.bindparam("status"), finished_at=sa.bindparam("finished_at"),
+             message=sa.bindparam("amessage")).returning(attempts.c.task_id).cte("closed")
+    # state parameters are prefixed: a parameter named like a column of tasks would join its SET
+    main = _upsert(postgresql, "s_") if with_state else sa.select(sa.literal(1))
+    return main.add_cte(task).add_cte(attempt)
+
+
+_PG_START = {False: _pg_start(False), True: _pg_start(True)}
+_PG_FINISH = {False: _pg_finish(False), True: _pg_finish(True)}
