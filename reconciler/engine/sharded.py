@@ -31,6 +31,9 @@ def run_sharded(applier: Applier, owner: str, only: Iterable[str] | None, prune:
 
     store, catalog = applier.session.store, applier.session.catalog
     wanted = set(only) if only else None
+    # recorded first, so that the plan of each claimed deployment finds the outcome this first plan
+    # cached still valid (recording them later would change the epochs it was keyed by)
+    store.record_seen([(v.deployment, v.tag) for vs in catalog.versions.values() for v in vs], applier.clock())
     candidates, seen = with_work(applier, wanted, prune)
     applier.hooks.stage(f"Leasing the deployments of {catalog.config.workspace} one at a time")
     rounds: list[ApplyResult] = []
