@@ -12,6 +12,9 @@ from cel-go, which Ctrlplane uses). The generator never produces them:
   error), ordering or arithmetic with a double on the left and an int on the right (``1.5 > 1``
   and ``1.5 + 1`` succeed, ``1 < 1.5`` and ``1 + 1.5`` fail), ``null`` compared with numbers
   (error in cel-python, false here), and bools in arithmetic (``true + true`` is 2).
+* an ill-typed comparison with the empty list literal on the right (``"a" != []``, ``1 == []``):
+  cel-python raises IndexError instead of returning an error value, so an enclosing
+  ``true || …`` fails there although the spec (and we) say true.
 * ``in`` on a map with a key of another type (cel-python: error; here: false, i.e. "not a key"),
   ``in`` on strings (``"a" in "abc"`` is true in cel-python).
 * ``map``/``filter``/``exists_one`` bodies that can fail (cel-python keeps error objects as list
@@ -30,6 +33,7 @@ from cel-go, which Ctrlplane uses). The generator never produces them:
 from __future__ import annotations
 
 import datetime as dt
+import os
 from functools import cache
 
 import pytest
@@ -111,6 +115,12 @@ def _atom(typ: str) -> st.SearchStrategy[str]:
     return st.sampled_from(ATOMS[typ])
 
 
+def _right_atom(typ: str) -> st.SearchStrategy[str]:
+    """The right operand of an ill-typed comparison: never the empty list literal, which makes
+    cel-python raise (IndexError) instead of returning an error value."""
+    return st.sampled_from([a for a in ATOMS[typ] if a != "[]"])
+
+
 def _bool(depth: int) -> st.SearchStrategy[str]:
     def sub(t: str) -> st.SearchStrategy[str]:
         return expr(t, depth)
@@ -118,7 +128,7 @@ def _bool(depth: int) -> st.SearchStrategy[str]:
     return st.one_of(
         *[_f("({0} {1} {2})", sub(t), _pick("==", "!="), sub(t)) for t in ("string", "int", "double", "bool")],
         *[_f("({0} {1} {2})", sub(t), _pick("<", "<=", ">", ">="), sub(t)) for t in ("string", "int", "double")],
-        *[_f("({0} {1} {2})", _atom(a), _pick("==", "!=", "<"), _atom(b)) for a, b in ILL_TYPED],
+        *[_f("({0} {1} {2})", _atom(a), _pick("==", "!=", "<"), _right_atom(b)) for a, b in ILL_TYPED],
         _f("({0} {1} {2})", sub("bool"), _pick("&&", "||"), sub("bool")),
         _f("!{0}", sub("bool")),
         _f("({0} ? {1} : {2})", sub("bool"), sub("bool"), sub("bool")),
@@ -248,7 +258,10 @@ def _check(expression: str) -> None:
         assert again == mine, f"{expression!r}: precise path gave {again!r}, fast path {mine!r}"
 
 
-_SETTINGS = settings(max_examples=1000, deadline=None, derandomize=False,
+# Random examples explore new shapes on every local run; CI runs the same examples every time, so a
+# cel-python quirk found by chance shows up here (and is added to the exclusions) rather than as a
+# red CI run that nothing in the change caused.
+_SETTINGS = settings(max_examples=1000, deadline=None, derandomize=bool(os.environ.get("CI")),
                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                             HealthCheck.filter_too_much, HealthCheck.data_too_large])
 
