@@ -33,8 +33,8 @@ def require(scope: str) -> Callable[..., ApiKey]:
     def check(request: Request, creds: HTTPAuthorizationCredentials | None = Security(bearer)) -> ApiKey:
         key = authenticate(context(request), creds)
         if not keys.allows(key.scope, scope):
-            raise ApiError(403, f"the API key {key.name!r} has scope {key.scope!r}; this needs {scope!r} "
-                                "(or admin)")
+            need = repr(scope) if scope == "admin" else f"{scope!r} (or admin)"
+            raise ApiError(403, f"the API key {key.name!r} has scope {key.scope!r}; this needs {need}")
         return key
 
     return check
