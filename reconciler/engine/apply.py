@@ -160,11 +160,7 @@ class Applier:
                                              r.config_digest, now))
             new.append(task)
             work.append(WorkItem(task, change))
-        if hasattr(store, "put_releases"):
-            store.put_releases(records)
-        else:
-            for record in records:
-                store.put_release(record)
+        store.put_releases(records)
         store.create_tasks(new)
         return work
 

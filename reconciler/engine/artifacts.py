@@ -34,7 +34,7 @@ from reconciler.errors import ConfigError, TemplateError
 from reconciler.loading.source import Source
 from reconciler.models.catalog import Catalog
 from reconciler.models.entities import ArtifactSpec
-from reconciler.planning import decide
+from reconciler.planning import decide, dispatch
 from reconciler.planning.build import PlanResult
 from reconciler.planning.policies.index import PlanIndex
 from reconciler.planning.releases import Release, build_release
@@ -239,7 +239,7 @@ def desired_releases(session: Session, now: datetime, only: Iterable[str] | None
     for key in keys:
         if wanted is not None and str(key) not in wanted:
             continue
-        version = decide.newest_selected(index, key) if newest else decide.decide(index, key).version
+        version = dispatch.newest_selected(index, key) if newest else decide.decide(index, key).version
         if version is None:
             continue
         created = index.created_at(version.deployment, version.tag).isoformat().replace("+00:00", "Z")

@@ -53,13 +53,20 @@ def supports_blue_green(agent_type: str) -> bool:
     return cls is not None and "blueGreen" in cls.Config.model_fields
 
 
+def blue_green_problem(agent_type: str) -> str | None:
+    """Why ``strategy: blue-green`` cannot run on ``agent_type`` (None when it can)."""
+    if supports_blue_green(agent_type):
+        return None
+    able = ", ".join(sorted(t for t in registry.registry() if supports_blue_green(t)))
+    return (f"strategy blue-green needs an agent that runs two colours ({able}); the {agent_type} agent cannot. "
+            "Use one of those or another strategy.")
+
+
 def blue_green(config: dict[str, Any]) -> dict[str, Any]:
     """The agent config for a ``strategy: blue-green`` release: the agent's own two-colour mode."""
-    agent_type = str(config.get("type"))
-    if not supports_blue_green(agent_type):
-        able = ", ".join(sorted(t for t in registry.registry() if supports_blue_green(t)))
-        raise InvalidAgentError(f"strategy blue-green needs an agent that runs two colours ({able}); the "
-                                f"{agent_type} agent cannot: use one of those or another strategy")
+    problem = blue_green_problem(str(config.get("type")))
+    if problem:
+        raise InvalidAgentError(problem)
     return {**config, "blueGreen": True}
 
 

@@ -51,7 +51,7 @@ def make_plan(session: Session, now: datetime, *, only: Iterable[str] | None = N
 
 def check_targets(session: Session, targets: TargetSource, only: Iterable[str]) -> None:
     """Every ``--target`` must be a release target (or a recorded one, which may be orphaned)."""
-    recorded = session.store.target_states(details=False) if hasattr(session.store, "target_states") else {}
+    recorded = session.store.target_states(details=False)
     unknown = []
     for name in only:
         dep = name.split("/", 1)[0]

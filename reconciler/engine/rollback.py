@@ -10,6 +10,7 @@ rolled back and the failed task says so.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from reconciler.engine.identity import Actor
@@ -32,18 +33,22 @@ def _rollback_task(store, failed: TaskRecord, source: TaskRecord, reason: str, a
     )
 
 
-def success_before(store, done: TaskRecord) -> TaskRecord | None:
-    """The newest done, non-uninstall task of ``done``'s target that finished before ``done`` was
-    created: the release the target ran before it (whatever its version)."""
+def _successes(store, target: str) -> Iterator[TaskRecord]:
+    """The done, non-uninstall tasks of ``target``, newest first, a page at a time."""
     page = 1
     while True:
-        tasks, total = store.list_tasks(target=done.target, status=statuses.DONE, page=page, per_page=50)
-        for task in tasks:
-            if task.id != done.id and task.operation != "uninstall" and task.created_at <= done.created_at:
-                return task
+        tasks, total = store.list_tasks(target=target, status=statuses.DONE, page=page, per_page=50)
+        yield from (task for task in tasks if task.operation != "uninstall")
         if page * 50 >= total:
-            return None
+            return
         page += 1
+
+
+def success_before(store, done: TaskRecord) -> TaskRecord | None:
+    """The newest successful task of ``done``'s target created before ``done``: the release the
+    target ran before it (whatever its version)."""
+    return next((t for t in _successes(store, done.target) if t.id != done.id and t.created_at <= done.created_at),
+                None)
 
 
 def schedule_automatic(store, failed: TaskRecord, why: str, now: datetime, run_id: str,
@@ -118,31 +123,17 @@ def manual(store, target: str, to_version: str | None, actor: Actor, now: dateti
 def _ran_since(store, source: TaskRecord) -> set[str]:
     """Versions that succeeded on the target after ``source`` (other than its own)."""
     found: set[str] = set()
-    page = 1
-    while True:
-        tasks, total = store.list_tasks(target=source.target, status=statuses.DONE, page=page, per_page=50)
-        for task in tasks:
-            if task.id == source.id:
-                return found - {source.version}
-            if task.operation != "uninstall":
-                found.add(task.version)
-        if page * 50 >= total:
-            return found - {source.version}
-        page += 1
+    for task in _successes(store, source.target):
+        if task.id == source.id:
+            break
+        found.add(task.version)
+    return found - {source.version}
 
 
 def _find_source(store, target: str, current: str, to_version: str | None) -> TaskRecord:
-    page = 1
-    while True:
-        tasks, total = store.list_tasks(target=target, status=statuses.DONE, page=page, per_page=50)
-        for task in tasks:
-            if task.operation == "uninstall" or task.version == current:
-                continue
-            if to_version is None or task.version == to_version:
-                return task
-        if page * 50 >= total:
-            break
-        page += 1
+    for task in _successes(store, target):
+        if task.version != current and (to_version is None or task.version == to_version):
+            return task
     wanted = f"version {to_version}" if to_version else "an earlier successful release"
     raise NotFoundError(f"{target} has no {wanted} to roll back to (rollbacks restore releases that once succeeded)")
 

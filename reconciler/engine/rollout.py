@@ -115,22 +115,26 @@ def _await_async(runner: Runner, task_ids: list[str], results: dict[str, str]) -
             results[task.id] = runner.run(task, mode="poll")
 
 
-def _stop_rollout(runner: Runner, batches, later_batches: list[int], why: str, results: dict[str, str]) -> None:
-    now = runner.clock()
+def _later_items(batches, later_batches: list[int]):
+    """(batch number, work item) of every item in ``later_batches``."""
     for later in later_batches:
         for group in batches[later].values():
             for item in group:
-                runner.store.finish_task(item.task.id, status=statuses.CANCELED, at=now,  # type: ignore
-                                         message=f"rollout stopped before batch {later}: {why}")
-                results[item.task.id] = statuses.CANCELED
+                yield later, item
+
+
+def _stop_rollout(runner: Runner, batches, later_batches: list[int], why: str, results: dict[str, str]) -> None:
+    now = runner.clock()
+    for later, item in _later_items(batches, later_batches):
+        runner.store.finish_task(item.task.id, status=statuses.CANCELED, at=now,  # type: ignore
+                                 message=f"rollout stopped before batch {later}: {why}")
+        results[item.task.id] = statuses.CANCELED
 
 
 def _pause_rollout(runner: Runner, batches, later_batches: list[int], why: str, results: dict[str, str]) -> None:
-    for later in later_batches:
-        for group in batches[later].values():
-            for item in group:
-                runner.store.update_task(item.task.id, message=f"waiting before batch {later}: {why}")  # type: ignore
-                results[item.task.id] = statuses.PENDING
+    for later, item in _later_items(batches, later_batches):
+        runner.store.update_task(item.task.id, message=f"waiting before batch {later}: {why}")  # type: ignore
+        results[item.task.id] = statuses.PENDING
 
 
 def hold_rollouts(store, work: list[WorkItem], settled: dict[str, str], now) -> list[WorkItem]:

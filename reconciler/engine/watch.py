@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,9 +70,7 @@ def watch_loop(directory: str, state_url: str | None, apply: bool, debounce: int
                 return
             finally:
                 session.close()
-            counts: dict[str, int] = {}
-            for status in result.tasks.values():
-                counts[status] = counts.get(status, 0) + 1
+            counts = Counter(result.tasks.values())
             echo(f"applied: {len(result.tasks)} tasks" + (f" ({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})"
                                                           if counts else ""))
 

@@ -97,15 +97,13 @@ def _owner(layers: list[Layer], key: Any) -> Layer:
 
 
 def _strategy_check(loaded: LoadResult, dep_item, dep, layers: list[Layer]) -> list[Diagnostic]:
-    from reconciler.engine.jobs import supports_blue_green
+    from reconciler.engine.jobs import blue_green_problem
 
-    agent_type = str(_merge(layers).get("type"))
-    if (dep.strategy or {}).get("type") != "blue-green" or supports_blue_green(agent_type):
+    if (dep.strategy or {}).get("type") != "blue-green":
         return []
-    able = ", ".join(sorted(t for t in registry.registry() if supports_blue_green(t)))
-    return [Diagnostic("Unsupported strategy", f"strategy blue-green needs an agent that runs two colours ({able}); "
-                       f"the {agent_type} agent of this deployment cannot. Use one of those or another strategy.",
-                       loaded.positions.locate(dep_item.path, dep_item.index, ("strategy", "type")))]
+    problem = blue_green_problem(str(_owner(layers, "type")[2].get("type")))
+    return [Diagnostic("Unsupported strategy", problem, loaded.positions.locate(
+        dep_item.path, dep_item.index, ("strategy", "type")))] if problem else []
 
 
 def _near_misses(loaded: LoadResult, merged: dict[str, Any], layers: list[Layer]) -> list[Diagnostic]:

@@ -180,19 +180,3 @@ def _not_candidate(version: Version, current: str | None, held: set[str]) -> str
         return ""
     return f"status {version.status}"
 
-
-def newest_selected(index: PlanIndex, key: TargetKey) -> Version | None:
-    """The newest ready version a ``versionSelector`` lets onto ``key``, whatever the gates (approval,
-    progression, windows, rollout…) and recorded state say: what runs once every gate opens."""
-    catalog = index.catalog
-    dep = catalog.deployments[key.deployment]
-    env, res = catalog.environments[(dep.system, key.environment)], catalog.resources[key.resource]
-    views = target_views(index, key)
-    for version in ordered_versions(index, key.deployment):
-        if version.status != "ready":
-            continue
-        ctx = RuleContext(catalog, index.facts, index, key, dep, env, res, version,
-                          {**views, "version": version_view(index, version)})
-        if not any(v.rule == "versionSelector" and not v.allowed for v in evaluate.evaluate(ctx, short_circuit=False)):
-            return version
-    return None

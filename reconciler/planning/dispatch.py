@@ -26,6 +26,17 @@ def context(index: PlanIndex, key: TargetKey, version) -> RuleContext:
                        index.catalog.resources[key.resource], version, views)
 
 
+def newest_selected(index: PlanIndex, key: TargetKey):
+    """The newest ready version a ``versionSelector`` lets onto ``key``, whatever the gates (approval,
+    progression, windows, rollout…) and recorded state say: what runs once every gate opens."""
+    for version in decide.ordered_versions(index, key.deployment):
+        if version.status == "ready" and not any(
+                v.rule == "versionSelector" and not v.allowed
+                for v in evaluate.evaluate(context(index, key, version), short_circuit=False)):
+            return version
+    return None
+
+
 def job_rules(index: PlanIndex, key: TargetKey, version, kind: str) -> list[tuple[str, object]]:
     """(policy, rule) of every ``kind`` rule for this target, shared per environment × deployment
     when every policy's match ignores the resource."""
@@ -126,12 +137,12 @@ def concurrency_hold(index: PlanIndex, key: TargetKey, decision, state) -> Block
 
 def freeze_notes(catalog, now) -> list[str]:
     """One line per Freeze in force, for every plan (even one with nothing to block)."""
-    out = []
-    for frozen in catalog.freezes:
-        if frozen.until is None or frozen.until > now:
-            until = f" until {frozen.until:%Y-%m-%d %H:%MZ}" if frozen.until else " until the Freeze is removed"
-            out.append(f"Freeze {frozen.name} is in force{until}: {frozen.reason}")
-    return out
+    return [f"Freeze {frozen.name} is in force{_until(frozen)}: {frozen.reason}" for frozen in catalog.freezes
+            if frozen.until is None or frozen.until > now]
+
+
+def _until(frozen) -> str:
+    return f" until {frozen.until:%Y-%m-%d %H:%MZ}" if frozen.until else " until the Freeze is removed"
 
 
 def freeze(index: PlanIndex, key: TargetKey, version: str = "") -> Blocked | None:
@@ -146,8 +157,7 @@ def freeze(index: PlanIndex, key: TargetKey, version: str = "") -> Blocked | Non
         if any(selectors.compile_selector(s.environments, "environment", scope).matches(views)
                and selectors.compile_selector(s.deployments, "deployment", scope).matches(views)
                and selectors.compile_selector(s.resources, "resource", scope).matches(views) for s in frozen.selectors):
-            until = f" until {frozen.until:%Y-%m-%d %H:%MZ}" if frozen.until else " until the Freeze is removed"
             state = index.facts.states.get(str(key))
-            return Blocked(key, version, frozen.name, "freeze", f"frozen{until}: {frozen.reason}", frozen.until,
+            return Blocked(key, version, frozen.name, "freeze", f"frozen{_until(frozen)}: {frozen.reason}", frozen.until,
                            state.version if state else None)
     return None

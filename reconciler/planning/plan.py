@@ -20,13 +20,15 @@ if TYPE_CHECKING:  # only annotations: keeps plan (and the history view) light t
 OPERATIONS = ("install", "upgrade", "reinstall", "recreate", "uninstall", "rollback")
 
 
+def utc(value: datetime) -> datetime:
+    """``value`` in UTC: a window's local opening time (Europe/Berlin…) is converted; naive and UTC
+    times are returned as they are."""
+    return value.astimezone(timezone.utc) if value.tzinfo is not None and value.utcoffset() else value
+
+
 def iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with ``Z`` (a window's local opening time is converted)."""
-    if value is None:
-        return None
-    if value.tzinfo is not None and value.utcoffset():
-        value = value.astimezone(timezone.utc)
-    return value.isoformat().replace("+00:00", "Z")
+    """ISO 8601 in UTC with ``Z``."""
+    return None if value is None else utc(value).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -134,13 +134,7 @@ class GitBranchStore(GitTaskQueries):
     # -- releases and target state ------------------------------------------------------------
     def put_release(self, release: ReleaseRecord) -> None:
         """Insert a release unless one with the same content-hash id exists (idempotent)."""
-        path = ("releases", codec.shard(release.id), f"{codec.escape(release.id)}.json")
-
-        def mutate(tx: Transaction) -> None:
-            if tx.raw(*path) is None:
-                tx.put(path, codec.to_json(release))
-
-        self._write(f"Put release {release.id} ({release.target} {release.version})", mutate)
+        self.put_releases([release])
 
     def put_releases(self, records: list[ReleaseRecord]) -> None:
         """``put_release`` for many, in one commit."""

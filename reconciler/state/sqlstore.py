@@ -130,17 +130,7 @@ class SqlStore(TaskQueries, ApiQueries):
     # -- releases and target state ------------------------------------------------------------
     def put_release(self, release: ReleaseRecord) -> None:
         """Insert a release unless one with the same content-hash id exists (idempotent)."""
-        values = {"workspace": self.workspace, "id": release.id, "target": release.target,
-                  "version": release.version, "variables": release.variables, "config": release.config,
-                  "config_digest": release.config_digest, "created_at": release.created_at}
-        try:
-            with self._write() as conn:
-                exists = conn.execute(sa.select(releases.c.id).where(
-                    self._ws(releases), releases.c.id == release.id)).first()
-                if exists is None:
-                    conn.execute(sa.insert(releases).values(**values))
-        except IntegrityError:
-            pass  # a concurrent writer inserted the same content-addressed release
+        self.put_releases([release])
 
     def put_releases(self, records: list[ReleaseRecord]) -> None:
         """``put_release`` for many, in one transaction (new ones inserted; existing ids skipped)."""

@@ -221,8 +221,8 @@ class TaskQueries:
                 conn.execute(_FINISH_WITH_LOG, {"ws": self.workspace, "tid": task_id, **values})
             else:
                 conn.execute(sa.update(tasks).where(self._ws(tasks), tasks.c.id == task_id).values(**values))
-            conn.execute(_CLOSE_ATTEMPT, {"ws": self.workspace, "tid": task_id, "status": status, "at": at,
-                                          "message": message[:2000]})
+            conn.execute(_CLOSE_ATTEMPT, {"ws": self.workspace, "tid": task_id, "status": status,
+                                          "finished_at": at, "amessage": message[:2000]})
             if new_state is not None:
                 self._upsert_state(conn, new_state)
             if clear_state is not None:
@@ -276,7 +276,7 @@ _FINISH_WITH_LOG = sa.update(tasks).where(tasks.c.workspace == sa.bindparam("ws"
 _CLOSE_ATTEMPT = sa.update(attempts).where(
     attempts.c.workspace == sa.bindparam("ws"), attempts.c.task_id == sa.bindparam("tid"),
     attempts.c.finished_at.is_(None),
-).values(status=sa.bindparam("status"), finished_at=sa.bindparam("at"), message=sa.bindparam("message"))
+).values(status=sa.bindparam("status"), finished_at=sa.bindparam("finished_at"), message=sa.bindparam("amessage"))
 
 
 def _upsert(dialect, prefix: str = "") -> Any:
@@ -318,11 +318,7 @@ def _pg_start(guarded: bool) -> Any:
 
 def _pg_finish(with_state: bool) -> Any:
     task = _FINISH_WITH_LOG.returning(tasks.c.id).cte("finished")
-    attempt = sa.update(attempts).where(
-        attempts.c.workspace == sa.bindparam("ws"), attempts.c.task_id == sa.bindparam("tid"),
-        attempts.c.finished_at.is_(None),
-    ).values(status=sa.bindparam("status"), finished_at=sa.bindparam("finished_at"),
-             message=sa.bindparam("amessage")).returning(attempts.c.task_id).cte("closed")
+    attempt = _CLOSE_ATTEMPT.returning(attempts.c.task_id).cte("closed")
     # state parameters are prefixed: a parameter named like a column of tasks would join its SET
     main = _upsert(postgresql, "s_") if with_state else sa.select(sa.literal(1))
     return main.add_cte(task).add_cte(attempt)

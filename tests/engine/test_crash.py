@@ -75,21 +75,28 @@ def start_apply(root: Path) -> subprocess.Popen:
                             start_new_session=True)
 
 
+def apply_until_the_agent_runs(root: Path, script: str, files: dict | None = None) -> tuple[subprocess.Popen, Path]:
+    """Write the workspace with ``script`` as its agent, start an apply, and return once the agent
+    has written its marker (the apply and the marker file)."""
+    write_files(root, files or WORKSPACE)
+    (root / "slow.sh").write_text(script)
+    (root / "slow.sh").chmod(0o755)
+    proc = start_apply(root)
+    marker = root / "started-host-1"
+    deadline = time.monotonic() + 30
+    while not (marker.exists() and marker.read_text().strip()):
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.monotonic() < deadline, "the agent never started"
+        time.sleep(0.05)
+    return proc, marker
+
+
 def history(cli, root: Path) -> list[dict]:
     return json.loads(cli("history", "-C", root, "--format", "json").out)["tasks"]
 
 
 def test_sigkill_mid_task_then_resume(cli, tmp_path, state):
-    write_files(tmp_path, WORKSPACE)
-    (tmp_path / "slow.sh").write_text(SLOW)
-    (tmp_path / "slow.sh").chmod(0o755)
-    proc = start_apply(tmp_path)
-    marker = tmp_path / "started-host-1"
-    deadline = time.monotonic() + 30
-    while not marker.exists():
-        assert proc.poll() is None, proc.stdout.read()
-        assert time.monotonic() < deadline, "the agent never started"
-        time.sleep(0.05)
+    proc, marker = apply_until_the_agent_runs(tmp_path, SLOW)
     os.killpg(proc.pid, signal.SIGKILL)  # the reconciler and its agent die together
     proc.wait()
 
@@ -113,15 +120,8 @@ def test_sigkill_mid_task_then_resume(cli, tmp_path, state):
 
 
 def test_second_apply_waits_then_names_the_holder(cli, tmp_path, state):
-    write_files(tmp_path, {**WORKSPACE, "reconciler.yaml": "workspace: crash\n"})
-    (tmp_path / "slow.sh").write_text(SLOW)
-    (tmp_path / "slow.sh").chmod(0o755)
-    proc = start_apply(tmp_path)
+    proc, _ = apply_until_the_agent_runs(tmp_path, SLOW, {**WORKSPACE, "reconciler.yaml": "workspace: crash\n"})
     try:
-        deadline = time.monotonic() + 30
-        while not (tmp_path / "started-host-1").exists():
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
         result = cli("apply", "-C", tmp_path, "--actor", "other", "--lock-timeout", "1")
         assert result.code == 3
         assert ("locked by ci@" in result.err or "leased by ci@" in result.err) and f"pid {proc.pid}" in result.err
@@ -161,15 +161,7 @@ def _pid_alive(pid: int) -> bool:
 
 
 def test_a_killed_reconcilers_agent_does_not_run_beside_the_resumed_attempt(cli, tmp_path, state):
-    write_files(tmp_path, WORKSPACE)
-    (tmp_path / "slow.sh").write_text(LINGERING)
-    (tmp_path / "slow.sh").chmod(0o755)
-    proc = start_apply(tmp_path)
-    marker = tmp_path / "started-host-1"
-    deadline = time.monotonic() + 30
-    while not marker.read_text().strip() if marker.exists() else True:
-        assert proc.poll() is None and time.monotonic() < deadline, "the agent never started"
-        time.sleep(0.05)
+    proc, marker = apply_until_the_agent_runs(tmp_path, LINGERING)
     agent_group = int(marker.read_text())
     proc.send_signal(signal.SIGKILL)  # the reconciler alone: its agent is not in its process group
     proc.wait()

@@ -4,12 +4,12 @@ their rule and when they move, then a summary. Colour only when writing to a TTY
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import datetime
 
 from rich.console import Console
 from rich.markup import escape
 
-from reconciler.planning.plan import Blocked, Change, Plan
+from reconciler.planning.plan import Blocked, Change, Plan, utc
 
 SYMBOLS = {"install": ("+", "green"), "upgrade": ("~", "yellow"), "reinstall": ("↻", "cyan"),
            "recreate": ("±", "magenta"), "uninstall": ("-", "red"), "rollback": ("↶", "red")}
@@ -23,11 +23,7 @@ def short_revision(revision: str) -> str:
 
 
 def short_time(value: datetime | None) -> str:
-    if value is None:
-        return "-"
-    if value.tzinfo is not None and value.utcoffset():
-        value = value.astimezone(timezone.utc)
-    return value.strftime("%Y-%m-%d %H:%M:%SZ")
+    return "-" if value is None else utc(value).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _versions(change: Change) -> str:

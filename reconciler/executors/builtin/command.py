@@ -84,27 +84,19 @@ class CommandAgent(Agent):
     def dispatch(self, job: Job, ctx: ExecContext) -> AgentResult:
         cfg: CommandConfig = self.config  # type: ignore[assignment]
         argv = cfg.uninstallCommand if (job.operation == "uninstall" and cfg.uninstallCommand) else cfg.command
-        argv = [_resolve(argv[0], ctx.workdir), *argv[1:]]
         env = {**os.environ, **job_environment(job, ctx), **cfg.env}
         cwd = (ctx.workdir / cfg.cwd) if cfg.cwd else ctx.workdir
         timeout = cfg.timeout or ctx.timeout
-        try:
-            proc = processes.spawn(argv, cwd=cwd, env=env, scratch=ctx.scratch)
-        except OSError as exc:
-            raise TerminalError(f"cannot run {argv[0]!r}: {exc.strerror or exc}") from exc
-        payload = json.dumps(job.payload()).encode()
-        out, err, outcome = _wait(proc, payload, timeout, ctx)
-        processes.finished(ctx.scratch)
-        log = _join(out, err)
-        if outcome == "timeout":
-            return AgentResult("failed", f"timed out after {timeout:g}s", log)
-        if outcome == "canceled":
-            return AgentResult("canceled", "canceled while running; the process was stopped", log)
-        if proc.returncode == 0:
+        done = run_argv(list(argv), cwd=cwd, env=env, timeout=timeout, ctx=ctx, stdin=json.dumps(job.payload()).encode())
+        if done.outcome == "timeout":
+            return AgentResult("failed", f"timed out after {timeout:g}s", done.log)
+        if done.outcome == "canceled":
+            return AgentResult("canceled", "canceled while running; the process was stopped", done.log)
+        if done.returncode == 0:
             self._sticker(job, ctx)
-            return AgentResult("done", _last_line(out) or "command succeeded", log)
-        tail = _tail(err or out)
-        return AgentResult("failed", f"exit code {proc.returncode}: {tail}" if tail else f"exit code {proc.returncode}", log)
+            return AgentResult("done", _last_line(done.out) or "command succeeded", done.log)
+        code = done.returncode
+        return AgentResult("failed", f"exit code {code}: {done.tail}" if done.tail else f"exit code {code}", done.log)
 
     @property
     def writes_sticker(self) -> bool:

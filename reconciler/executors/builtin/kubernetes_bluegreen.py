@@ -98,21 +98,28 @@ def _live_colour(run, services: list[str]) -> str:
     return ""
 
 
+def _switch(run, outputs: dict[str, Any], colour: str) -> AgentResult:
+    """Point the Services at ``colour``: apply them as the release defines them, or (for a task
+    recorded before the release's Services were kept) patch their selectors."""
+    manifest = outputs.get("servicesManifest") or ""
+    if manifest:
+        artifacts.write_local(run.ctx.scratch, {"bluegreen-services.yaml": manifest})
+        return run.step(["apply", "-f", str(run.ctx.scratch / "bluegreen-services.yaml")],
+                        f"switch {', '.join(outputs.get('services', []))}")
+    patch = json.dumps({"spec": {"selector": {LABEL: colour}}})
+    for service in outputs.get("services", []):
+        result = run.step(["patch", "service", service, "--type", "merge", "-p", patch], f"switch {service}")
+        if result.status != "done":
+            return result
+    return AgentResult("done", "switched", run.log)
+
+
 def finalize(run, outputs: dict[str, Any], succeeded: bool) -> AgentResult:
     colour = outputs["colour"]
     if succeeded:
-        manifest = outputs.get("servicesManifest") or ""
-        if manifest:  # the release's Services, new colour in their selectors: one apply switches them
-            path = run.ctx.scratch / "bluegreen-services.yaml"
-            artifacts.write_local(run.ctx.scratch, {"bluegreen-services.yaml": manifest})
-            result = run.step(["apply", "-f", str(path)], f"switch {', '.join(outputs.get('services', []))}")
-            if result.status != "done":
-                return result
-        patch = json.dumps({"spec": {"selector": {LABEL: colour}}})
-        for service in [] if manifest else outputs.get("services", []):
-            result = run.step(["patch", "service", service, "--type", "merge", "-p", patch], f"switch {service}")
-            if result.status != "done":
-                return result
+        switched = _switch(run, outputs, colour)
+        if switched.status != "done":
+            return switched
         gone = outputs.get("previousWorkloads") or []
         what = f"traffic on {colour}"
     else:

@@ -7,11 +7,12 @@ its verdict is computed once per scope value, as Ctrlplane's scope fields do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from reconciler.models.keys import TargetKey
+from reconciler.planning.plan import utc
 
 if TYPE_CHECKING:
     from reconciler.models.catalog import Catalog
@@ -110,8 +111,7 @@ class RuleContext:
 
 def fmt_time(value: datetime) -> str:
     """Short UTC time for messages: ``2026-11-23 14:05Z`` (local times are converted to UTC)."""
-    if value.tzinfo is not None and value.utcoffset():
-        value = value.astimezone(timezone.utc)
+    value = utc(value)
     return _minute(value.year, value.month, value.day, value.hour, value.minute)
 
 
