@@ -1,5 +1,5 @@
 """Plan many deployments on two cores: a forked worker plans a share of the deployments while this
-process plans the rest, and sends its outcomes back in the plan cache's JSON form (never pickle).
+process plans the rest, and sends its outcomes back in the plan cache's stored form (never pickle).
 
 Planning is pure and deployments are independent (``planning.outcome``), so the merged plan is
 the one a single process would make; the worker's releases come back by identity and rebuild on
@@ -113,15 +113,16 @@ def _worker(session: Session, facts: Facts, render: Render, names: list[str], ta
             session.store.engine.dispose(close=False)  # type: ignore[attr-defined]
         # (an in-memory database, a plan without recorded state, is the worker's own copy after the fork)
         outcomes = plan_deployments(session.catalog, facts, render, names, targets)
-        encoded = {n: plancodec.encode(o) for n, o in outcomes.items()}
+        blobs = {n: cache.stored_form(n, o) if cache is not None else plancodec.dumps(o)
+                 for n, o in outcomes.items()}
         computed = {n: targets.of(n) for n in targets.computed}
         if cache is not None:
-            cache.store(outcomes, encoded)
+            cache.store(outcomes, blobs)
             cache.store_targets(computed)
-        data = json.dumps({"outcomes": encoded, "targets": {n: _keys(k) for n, k in computed.items()}},
-                          separators=(",", ":"), default=str).encode()
+        head = json.dumps({"outcomes": [[n, len(b)] for n, b in blobs.items()],
+                           "targets": {n: _keys(k) for n, k in computed.items()}}, separators=(",", ":"))
         with os.fdopen(write, "wb") as pipe:
-            pipe.write(data)
+            pipe.write(b"".join([head.encode(), b"\n", *blobs.values()]))
         code = 0
     finally:
         os._exit(code)
@@ -132,9 +133,14 @@ def _keys(keys: list[TargetKey]) -> list[list[str]]:
 
 
 def _receive(payload: bytes, targets: TargetSource) -> dict[str, DeploymentOutcome] | None:
+    """The worker's payload: a JSON line (outcome names and sizes, target keys), then the outcomes."""
     try:
-        data = json.loads(payload)
-        outcomes = {name: plancodec.decode(entry) for name, entry in data["outcomes"].items()}
+        end = payload.index(b"\n")
+        data = json.loads(payload[:end])
+        outcomes, start = {}, end + 1
+        for name, size in data["outcomes"]:
+            outcomes[name] = plancodec.loads(payload[start:start + size])[1]
+            start += size
         for name, pairs in data["targets"].items():
             targets.adopt(name, [TargetKey(name, env, res) for env, res in pairs], stored=True)
     except (ValueError, KeyError, TypeError, IndexError):

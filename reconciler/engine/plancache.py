@@ -11,8 +11,9 @@ deployment). Rules that read other deployments (deploymentDependency, version de
 concurrency) widen that to every file and every deployment's epoch. The target keys are cached
 separately under a narrower digest (its selector, its environments, the resource files).
 
-Entries are JSON files outside the repository (next to the parse cache, one folder per
-workspace × directory × state URL) and, for long-lived processes, also kept in memory.
+Entries are files outside the repository (next to the parse cache, one folder per workspace ×
+directory × state URL): an outcome as ``plancodec.dumps`` writes it, target keys as JSON. A
+long-lived process also keeps them in memory.
 ``RECONCILER_PLAN_CACHE=0`` turns the cache off.
 """
 
@@ -114,21 +115,24 @@ class PlanCache:
                 outcome = plancodec.detached(outcome)
                 _remember(_MEMORY, (self.scope, name), (digest, outcome))
             return outcome
-        data = self._read(f"{quote(name, safe='')}.json")
-        if data is None or data.get("digest") != digest:
+        blob = self._read_bytes(f"{quote(name, safe='')}.plan")
+        if blob is None:
             return None
         try:
-            outcome = plancodec.decode(data["outcome"])
+            head, outcome = plancodec.loads(blob)
         except (KeyError, TypeError, ValueError, IndexError):
+            return None
+        if head.get("digest") != digest:
             return None
         _remember(_MEMORY, (self.scope, name), (digest, outcome))
         return outcome
 
-    def store(self, fresh: dict[str, DeploymentOutcome], encoded: dict[str, dict] | None = None, *,
+    def store(self, fresh: dict[str, DeploymentOutcome], stored: dict[str, bytes] | None = None, *,
               background: bool = False) -> None:
         """Keep freshly computed outcomes (never ones with errors) for later plans: in memory for a
         long-lived process, and on disk (with ``background``, by a thread, so that the plan is
-        returned at once; later lookups wait for it). ``encoded`` holds ones already encoded."""
+        returned at once; later lookups wait for it). ``stored`` holds ones already in their stored
+        form (``stored_form``)."""
         items = []
         for name, outcome in fresh.items():
             digest = self.digests.get(name)
@@ -138,8 +142,8 @@ class PlanCache:
 
         def write() -> None:
             for name, digest, outcome in items:
-                data = (encoded or {}).get(name) or plancodec.encode(outcome)
-                self._write(f"{quote(name, safe='')}.json", {"digest": digest, "outcome": data})
+                blob = (stored or {}).get(name) or self.stored_form(name, outcome)
+                self._write_bytes(f"{quote(name, safe='')}.plan", blob)
 
         if background and items:
             writer = threading.Thread(target=write, name="plan-cache-write")
@@ -147,6 +151,10 @@ class PlanCache:
             _WRITERS.append(writer)
         else:
             write()
+
+    def stored_form(self, name: str, outcome: DeploymentOutcome) -> bytes:
+        """The bytes an outcome is stored as: ``plancodec.dumps`` headed by its input digest."""
+        return plancodec.dumps(outcome, {"digest": self.digests.get(name)})
 
     def remember(self, outcomes: dict[str, DeploymentOutcome]) -> None:
         """Keep outcomes another process stored (a planning worker's) in memory too."""
@@ -189,19 +197,29 @@ class PlanCache:
 
     # -- files ------------------------------------------------------------------------------
     def _read(self, name: str) -> dict[str, Any] | None:
-        flush()
+        blob = self._read_bytes(name)
         try:
-            data = json.loads((self.folder / name).read_bytes())
-        except (OSError, ValueError):
+            data = json.loads(blob) if blob is not None else None
+        except ValueError:
             return None
         return data if isinstance(data, dict) else None
 
+    def _read_bytes(self, name: str) -> bytes | None:
+        flush()
+        try:
+            return (self.folder / name).read_bytes()
+        except OSError:
+            return None
+
     def _write(self, name: str, data: dict[str, Any]) -> None:
+        self._write_bytes(name, json.dumps(data, separators=(",", ":"), default=str).encode())
+
+    def _write_bytes(self, name: str, blob: bytes) -> None:
         target = self.folder / name
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = target.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data, separators=(",", ":"), default=str))
+            tmp.write_bytes(blob)
             os.replace(tmp, target)
         except OSError:
             pass  # the cache is an optimisation; a read-only home must not fail a plan

@@ -4,7 +4,10 @@ Compact on purpose, since a large deployment has thousands of entries: every cha
 target, in-flight and orphaned entry is a row (a JSON array), and every repeated value (environment
 names, versions, reasons, messages, diffs, policy settings) is stored once in a table and referred
 to by position. Decoded rows share those values. A release is kept by its identity only (id,
-version, config digest) and rebuilt on demand (``planning.outcome.DeferredRelease``).
+version, config digest) and rebuilt on demand (``planning.outcome.DeferredRelease``). A stored
+outcome (``dumps``) also holds the JSON rows a plan prints for its changes and blocked targets,
+as plain text after the JSON line, so that a reused deployment is printed without encoding it
+again (or unescaping it from a JSON string).
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ import json
 from datetime import datetime
 from typing import Any
 
+from reconciler.jsontext import Rows
 from reconciler.models.keys import TargetKey
 from reconciler.planning.build import PlanError
 from reconciler.planning.outcome import DeferredRelease, DeploymentOutcome, ReleaseSource
 from reconciler.planning.plan import Blocked, Change, InFlight, Orphan
 
-FORMAT = 1
+FORMAT = 2
 
 
 class _Table:
@@ -78,6 +82,39 @@ def encode(outcome: DeploymentOutcome) -> dict[str, Any]:
     }
 
 
+_ROWS = ("changes", "blocked")
+
+
+def dumps(outcome: DeploymentOutcome, head: dict[str, Any] | None = None,
+          encoded: dict[str, Any] | None = None) -> bytes:
+    """One stored outcome: a JSON line (``head``'s entries, the ``encode``d outcome, and the sizes
+    of its rows), then its changes' and blocked entries' JSON rows as they are, ASCII text
+    without escaping (a JSON string would have to be unescaped on every load)."""
+    rows = [outcome.rows(kind).encode("ascii") for kind in _ROWS]
+    line = json.dumps({**(head or {}), "outcome": encoded or encode(outcome), "rows": [len(r) for r in rows]},
+                      separators=(",", ":"), default=str)
+    return b"".join([line.encode(), b"\n", *rows])
+
+
+def loads(blob: bytes) -> tuple[dict[str, Any], DeploymentOutcome]:
+    """(the head, the outcome) of ``dumps``; raises ValueError/KeyError/TypeError/IndexError on a
+    damaged one."""
+    end = blob.find(b"\n")
+    if end < 0:
+        raise ValueError("no head line")
+    head = json.loads(blob[:end])
+    if not isinstance(head, dict):
+        raise ValueError("the head is not an object")
+    outcome = decode(head.pop("outcome"))
+    start = end + 1
+    for kind, size in zip(_ROWS, head.pop("rows"), strict=True):
+        outcome.encoded[kind] = Rows(blob[start:start + size].decode("ascii"))
+        start += size
+    if start != len(blob):
+        raise ValueError("rows of the wrong size")
+    return head, outcome
+
+
 def detach_fresh(outcome: DeploymentOutcome) -> DeploymentOutcome:
     """``detached`` for an outcome nothing else holds yet (just planned here): its changes are
     given identity-only releases in place instead of being copied."""
@@ -100,7 +137,8 @@ def detached(outcome: DeploymentOutcome) -> DeploymentOutcome:
     out = DeploymentOutcome(outcome.deployment, blocked=outcome.blocked, in_flight=outcome.in_flight,
                             removed_in_flight=outcome.removed_in_flight, orphaned=outcome.orphaned,
                             unchanged=outcome.unchanged, targets=outcome.targets, computed_at=outcome.computed_at,
-                            until=outcome.until, exact=outcome.exact, releases=source)
+                            until=outcome.until, exact=outcome.exact, releases=source,
+                            encoded=dict(outcome.encoded))
     new = object.__new__
     for change in outcome.changes:
         r = change.release

@@ -78,13 +78,8 @@ def build_plan(catalog: Catalog, facts: Facts, render: Render, *, only: Iterable
         else:
             outcome = plan_deployment(index, name, render, wanted)
             result.outcomes[name] = outcome
-        plan.changes.extend(outcome.changes)
-        plan.blocked.extend(outcome.blocked)
-        plan.in_flight.extend(outcome.in_flight)
+        plan.add(outcome)
         removed_in_flight.extend(outcome.removed_in_flight)
-        plan.orphaned.extend(outcome.orphaned)
-        plan.unchanged += outcome.unchanged
-        plan.targets += outcome.targets
         result.counts[name] = (outcome.unchanged, outcome.targets)
         result.errors.extend(outcome.errors)
     plan.in_flight.extend(removed_in_flight)

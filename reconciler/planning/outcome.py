@@ -11,14 +11,20 @@ A reused outcome's releases are ``DeferredRelease``s: they carry the identity th
 (id, version, config digest) and rebuild everything else from the current inputs on first use;
 equal input digests guarantee an equal release, which is checked.
 
+An outcome also keeps its changes' and blocked entries' JSON rows once encoded (``rows``), so that
+a plan cache can store them and a reused deployment is printed without encoding it again.
+
 This is a purely computational module with no side effects.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+
+from reconciler.jsontext import Rows
 
 from reconciler.models.keys import TargetKey
 from reconciler.planning.plan import Blocked, Change, InFlight, Orphan
@@ -42,6 +48,17 @@ class DeploymentOutcome:
     until: datetime | None = None
     exact: bool = False
     releases: ReleaseSource | None = None  # rebuilds the deferred releases of a reused outcome
+    encoded: dict[str, Rows] = field(default_factory=dict, repr=False, compare=False)  # "changes"/"blocked"
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def rows(self, kind: str) -> Rows:
+        """The JSON rows of ``changes`` or ``blocked``, encoded once (a plan-cache writer thread and
+        the plan's view may both ask)."""
+        with self._lock:
+            found = self.encoded.get(kind)
+            if found is None:
+                found = self.encoded[kind] = Rows.of(item.to_json() for item in getattr(self, kind))
+            return found
 
     def valid_at(self, at: datetime) -> bool:
         if self.computed_at is None or at < self.computed_at:

@@ -8,10 +8,12 @@ engine never branches on it.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from reconciler.jsontext import Rows, encode_row
 from reconciler.models.keys import TargetKey
 
 if TYPE_CHECKING:  # only annotations: keeps plan (and the history view) light to import
@@ -152,6 +154,19 @@ class Plan:
     unchanged: int = 0
     targets: int = 0
     notes: list[str] = field(default_factory=list)
+    # (outcome, first change, first blocked entry): where each deployment's entries were added, so
+    # that ``to_json(encoded=True)`` reuses the outcome's encoded rows for a block still unchanged
+    segments: list[tuple[Any, int, int]] = field(default_factory=list, repr=False, compare=False)
+
+    def add(self, outcome: Any) -> None:
+        """Append one deployment's outcome (``planning.outcome.DeploymentOutcome``)."""
+        self.segments.append((outcome, len(self.changes), len(self.blocked)))
+        self.changes.extend(outcome.changes)
+        self.blocked.extend(outcome.blocked)
+        self.in_flight.extend(outcome.in_flight)
+        self.orphaned.extend(outcome.orphaned)
+        self.unchanged += outcome.unchanged
+        self.targets += outcome.targets
 
     def summary(self) -> dict[str, int]:
         out = {op: 0 for op in OPERATIONS}
@@ -174,16 +189,36 @@ class Plan:
             return 3
         return 0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, encoded: bool = False) -> dict[str, Any]:
+        """The plan as JSON values; with ``encoded``, changes and blocked entries as ``Rows``."""
         return {
             "workspace": self.workspace,
             "revision": self.revision,
             "at": iso(self.at),
             "summary": self.summary(),
-            "changes": [c.to_json() for c in self.changes],
-            "blocked": [b.to_json() for b in self.blocked],
+            "changes": self._rows("changes", 1) if encoded else [c.to_json() for c in self.changes],
+            "blocked": self._rows("blocked", 2) if encoded else [b.to_json() for b in self.blocked],
             "orphaned": [o.to_json() for o in self.orphaned],
             "inProgress": [f.to_json() for f in self.in_flight],
             "nextEvaluation": iso(self.next_evaluation),
             "notes": list(self.notes),
         }
+
+    def _rows(self, kind: str, start: int) -> Rows:
+        """Every entry's row: a deployment's block still holding exactly its outcome's entries (by
+        identity; apply and artifacts replace entries) is taken from the outcome's encoded rows."""
+        items: list[Any] = getattr(self, kind)
+        parts: list[str] = []
+        done = 0
+        for segment in self.segments:
+            outcome, first = segment[0], segment[start]
+            mine = getattr(outcome, kind)
+            if not mine or first < done:
+                continue
+            block = items[first:first + len(mine)]
+            if len(block) == len(mine) and all(map(operator.is_, block, mine)):
+                parts.extend(encode_row(x.to_json()) for x in items[done:first])
+                parts.append(outcome.rows(kind))
+                done = first + len(mine)
+        parts.extend(encode_row(x.to_json()) for x in items[done:])
+        return Rows("\n".join(part for part in parts if part))

@@ -75,7 +75,7 @@ def _pr_plan(directory, ref, state_url, when, fmt, out, base, prune, detailed_ex
 
 def render(plan, fmt: str) -> str:
     if fmt == "json":
-        return jsonview.dumps(plan.to_json())
+        return jsonview.dumps(plan.to_json(encoded=True))
     if fmt == "markdown":
         from reconciler.cli.views import plan_markdown
 
