@@ -18,7 +18,7 @@ import os
 import threading
 from collections.abc import Iterable
 
-from reconciler.engine import plancache, plancodec
+from reconciler.engine import plancache, plancodec, planfile
 from reconciler.engine.plancache import PlanCache
 from reconciler.engine.session import Session
 from reconciler.models.keys import TargetKey
@@ -113,7 +113,7 @@ def _worker(session: Session, facts: Facts, render: Render, names: list[str], ta
             session.store.engine.dispose(close=False)  # type: ignore[attr-defined]
         # (an in-memory database, a plan without recorded state, is the worker's own copy after the fork)
         outcomes = plan_deployments(session.catalog, facts, render, names, targets)
-        blobs = {n: cache.stored_form(n, o) if cache is not None else plancodec.dumps(o)
+        blobs = {n: cache.stored_form(n, o) if cache is not None else planfile.dumps(o)
                  for n, o in outcomes.items()}
         computed = {n: targets.of(n) for n in targets.computed}
         if cache is not None:
@@ -139,7 +139,7 @@ def _receive(payload: bytes, targets: TargetSource) -> dict[str, DeploymentOutco
         data = json.loads(payload[:end])
         outcomes, start = {}, end + 1
         for name, size in data["outcomes"]:
-            outcomes[name] = plancodec.loads(payload[start:start + size])[1]
+            outcomes[name] = planfile.loads(payload[start:start + size])[1]
             start += size
         for name, pairs in data["targets"].items():
             targets.adopt(name, [TargetKey(name, env, res) for env, res in pairs], stored=True)

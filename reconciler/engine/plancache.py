@@ -12,7 +12,7 @@ concurrency) widen that to every file and every deployment's epoch. The target k
 separately under a narrower digest (its selector, its environments, the resource files).
 
 Entries are files outside the repository (next to the parse cache, one folder per workspace ×
-directory × state URL): an outcome as ``plancodec.dumps`` writes it, target keys as JSON. A
+directory × state URL): an outcome as ``planfile.dumps`` writes it, target keys as JSON. A
 long-lived process also keeps them in memory.
 ``RECONCILER_PLAN_CACHE=0`` turns the cache off.
 """
@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 import reconciler
-from reconciler.engine import plancodec
+from reconciler.engine import plancodec, planfile
 from reconciler.engine.session import Session
 from reconciler.loading.yaml_reader import cache_dir
 from reconciler.models.keys import TargetKey
@@ -119,7 +119,7 @@ class PlanCache:
         if blob is None:
             return None
         try:
-            head, outcome = plancodec.loads(blob)
+            head, outcome = planfile.loads(blob)
         except (KeyError, TypeError, ValueError, IndexError):
             return None
         if head.get("digest") != digest:
@@ -153,8 +153,8 @@ class PlanCache:
             write()
 
     def stored_form(self, name: str, outcome: DeploymentOutcome) -> bytes:
-        """The bytes an outcome is stored as: ``plancodec.dumps`` headed by its input digest."""
-        return plancodec.dumps(outcome, {"digest": self.digests.get(name)})
+        """The bytes an outcome is stored as: ``planfile.dumps`` headed by its input digest."""
+        return planfile.dumps(outcome, {"digest": self.digests.get(name)})
 
     def remember(self, outcomes: dict[str, DeploymentOutcome]) -> None:
         """Keep outcomes another process stored (a planning worker's) in memory too."""
@@ -253,7 +253,7 @@ def _input_digests(session: Session, facts: Facts, epochs: dict[str, str],
     everything = _digest(files(blobs))
     all_epochs = _digest(sorted(epochs.items()))
     cross_rules = any(kind in _CROSS_RULES for p in catalog.policies for kind, _ in p.parsed_rules())
-    common = _digest(plancodec.FORMAT, code_version(), catalog.config.model_dump(mode="json"), files(shared),
+    common = _digest(planfile.FORMAT, code_version(), catalog.config.model_dump(mode="json"), files(shared),
                      dict(facts.secret_digests), dict(facts.template_digests), facts.prune, sorted(excluded))
     resource_files = _digest(files(resources))
     digests, target_digests = {}, {}

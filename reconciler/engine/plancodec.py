@@ -4,10 +4,8 @@ Compact on purpose, since a large deployment has thousands of entries: every cha
 target, in-flight and orphaned entry is a row (a JSON array), and every repeated value (environment
 names, versions, reasons, messages, diffs, policy settings) is stored once in a table and referred
 to by position. Decoded rows share those values. A release is kept by its identity only (id,
-version, config digest) and rebuilt on demand (``planning.outcome.DeferredRelease``). A stored
-outcome (``dumps``) also holds the JSON rows a plan prints for its changes and blocked targets,
-as plain text after the JSON line, so that a reused deployment is printed without encoding it
-again (or unescaping it from a JSON string).
+version, config digest) and rebuilt on demand (``planning.outcome.DeferredRelease``).
+``planfile`` lays these out in a stored outcome.
 """
 
 from __future__ import annotations
@@ -16,13 +14,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from reconciler.jsontext import Rows
 from reconciler.models.keys import TargetKey
 from reconciler.planning.build import PlanError
 from reconciler.planning.outcome import DeferredRelease, DeploymentOutcome, ReleaseSource
 from reconciler.planning.plan import Blocked, Change, InFlight, Orphan
-
-FORMAT = 2
 
 
 class _Table:
@@ -58,7 +53,8 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def encode(outcome: DeploymentOutcome) -> dict[str, Any]:
+def encode_entries(outcome: DeploymentOutcome) -> dict[str, Any]:
+    """The outcome's changes and blocked entries as rows, with their table of shared values."""
     table = _Table()
     t = table.ref
     changes = []
@@ -71,10 +67,14 @@ def encode(outcome: DeploymentOutcome) -> dict[str, Any]:
                         c.queued, c.fingerprint])
     blocked = [[t(b.key.environment), b.key.resource, t(b.version), t(b.policy), t(b.rule), t(b.message),
                 t(_iso(b.next_evaluation)), t(b.current), t(b.status)] for b in outcome.blocked]
+    return {"values": table.values, "changes": changes, "blocked": blocked}
+
+
+def encode_rest(outcome: DeploymentOutcome) -> dict[str, Any]:
+    """Everything else of the outcome (small: counts, times, in-flight, orphaned, errors)."""
     return {
-        "format": FORMAT, "deployment": outcome.deployment, "computedAt": _iso(outcome.computed_at),
-        "until": _iso(outcome.until), "exact": outcome.exact, "unchanged": outcome.unchanged,
-        "targets": outcome.targets, "values": table.values, "changes": changes, "blocked": blocked,
+        "deployment": outcome.deployment, "computedAt": _iso(outcome.computed_at), "until": _iso(outcome.until),
+        "exact": outcome.exact, "unchanged": outcome.unchanged, "targets": outcome.targets,
         "inFlight": [_in_flight(f) for f in outcome.in_flight],
         "removedInFlight": [_in_flight(f) for f in outcome.removed_in_flight],
         "orphaned": [[o.target, o.version, o.reason] for o in outcome.orphaned],
@@ -82,37 +82,17 @@ def encode(outcome: DeploymentOutcome) -> dict[str, Any]:
     }
 
 
-_ROWS = ("changes", "blocked")
-
-
-def dumps(outcome: DeploymentOutcome, head: dict[str, Any] | None = None,
-          encoded: dict[str, Any] | None = None) -> bytes:
-    """One stored outcome: a JSON line (``head``'s entries, the ``encode``d outcome, and the sizes
-    of its rows), then its changes' and blocked entries' JSON rows as they are, ASCII text
-    without escaping (a JSON string would have to be unescaped on every load)."""
-    rows = [outcome.rows(kind).encode("ascii") for kind in _ROWS]
-    line = json.dumps({**(head or {}), "outcome": encoded or encode(outcome), "rows": [len(r) for r in rows]},
-                      separators=(",", ":"), default=str)
-    return b"".join([line.encode(), b"\n", *rows])
-
-
-def loads(blob: bytes) -> tuple[dict[str, Any], DeploymentOutcome]:
-    """(the head, the outcome) of ``dumps``; raises ValueError/KeyError/TypeError/IndexError on a
-    damaged one."""
-    end = blob.find(b"\n")
-    if end < 0:
-        raise ValueError("no head line")
-    head = json.loads(blob[:end])
-    if not isinstance(head, dict):
-        raise ValueError("the head is not an object")
-    outcome = decode(head.pop("outcome"))
-    start = end + 1
-    for kind, size in zip(_ROWS, head.pop("rows"), strict=True):
-        outcome.encoded[kind] = Rows(blob[start:start + size].decode("ascii"))
-        start += size
-    if start != len(blob):
-        raise ValueError("rows of the wrong size")
-    return head, outcome
+def decode_rest(outcome: DeploymentOutcome, data: dict[str, Any]) -> DeploymentOutcome:
+    """Fill ``outcome`` (its deployment already set) from ``encode_rest``'s form, releases to be
+    rebuilt from a new ReleaseSource."""
+    outcome.unchanged, outcome.targets = int(data["unchanged"]), int(data["targets"])
+    outcome.computed_at, outcome.until = _time(data["computedAt"]), _time(data["until"])
+    outcome.exact, outcome.releases = bool(data["exact"]), ReleaseSource()
+    outcome.in_flight = [InFlight(*row) for row in data["inFlight"]]
+    outcome.removed_in_flight = [InFlight(*row) for row in data["removedInFlight"]]
+    outcome.orphaned = [Orphan(*row) for row in data["orphaned"]]
+    outcome.errors = [PlanError(*row) for row in data["errors"]]
+    return outcome
 
 
 def detach_fresh(outcome: DeploymentOutcome) -> DeploymentOutcome:
@@ -168,21 +148,16 @@ def _pairs(values: list[Any], ref: int) -> tuple:
     return () if not found else tuple(tuple(x) for x in found)
 
 
-def decode(data: dict[str, Any]) -> DeploymentOutcome:
-    """The outcome encoded by ``encode``; raises ValueError/KeyError/TypeError on a damaged entry.
-    Frozen Change and Blocked values are restored through their ``__dict__`` (no per-field
-    ``__setattr__``): there are hundreds of thousands of them in a large plan."""
-    if data.get("format") != FORMAT:
-        raise ValueError("unknown plan cache format")
-    dep = data["deployment"]
+def decode_entries(dep: str, source: ReleaseSource, data: dict[str, Any]) -> tuple[list[Change], list[Blocked]]:
+    """The changes and blocked entries ``encode_entries`` encoded, releases deferred to ``source``;
+    raises ValueError/KeyError/TypeError/IndexError on a damaged entry. Frozen Change and Blocked
+    values are restored through their ``__dict__`` (no per-field ``__setattr__``): there are
+    hundreds of thousands of them in a large plan."""
     values = data["values"]
-    source = ReleaseSource()
     times: dict[int, datetime | None] = {}
-    outcome = DeploymentOutcome(dep, unchanged=data["unchanged"], targets=data["targets"],
-                                computed_at=_time(data["computedAt"]), until=_time(data["until"]),
-                                exact=data["exact"], releases=source)
     new, change_cls, blocked_cls = object.__new__, Change, Blocked
-    changes, blocked = outcome.changes, outcome.blocked
+    changes: list[Change] = []
+    blocked: list[Blocked] = []
     for (env, res, op, frm, to, reason, diff, rid, rver, cdig, retry_of, from_res, cancels, batch, after, conc,
          policy, queued, fp) in data["changes"]:
         key = TargetKey(dep, values[env], res)
@@ -202,9 +177,4 @@ def decode(data: dict[str, Any]) -> DeploymentOutcome:
                              rule=values[rule], message=values[message], next_evaluation=times[nxt],
                              current=values[current], status=values[status])
         blocked.append(item)
-    outcome.in_flight = [InFlight(*row) for row in data["inFlight"]]
-    outcome.removed_in_flight = [InFlight(*row) for row in data["removedInFlight"]]
-    outcome.orphaned = [Orphan(*row) for row in data["orphaned"]]
-    outcome.errors = [PlanError(*row) for row in data.get("errors", ())]
-    return outcome
-
+    return changes, blocked

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from reconciler.jsontext import Rows
-
 from reconciler.models.keys import TargetKey
 from reconciler.planning.plan import Blocked, Change, InFlight, Orphan
 from reconciler.planning.releases import Release
@@ -59,6 +58,22 @@ class DeploymentOutcome:
             if found is None:
                 found = self.encoded[kind] = Rows.of(item.to_json() for item in getattr(self, kind))
             return found
+
+    def size(self, kind: str) -> int:
+        """How many ``changes`` or ``blocked`` entries (a stored outcome knows without decoding)."""
+        return len(getattr(self, kind))
+
+    def operations(self) -> dict[str, int]:
+        """How many changes of each operation."""
+        out: dict[str, int] = {}
+        for change in self.changes:
+            out[change.operation] = out.get(change.operation, 0) + 1
+        return out
+
+    def soonest(self) -> datetime | None:
+        """The earliest next evaluation of a blocked entry."""
+        times = [b.next_evaluation for b in self.blocked if b.next_evaluation is not None]
+        return min(times) if times else None
 
     def valid_at(self, at: datetime) -> bool:
         if self.computed_at is None or at < self.computed_at:

@@ -144,6 +144,13 @@ class InFlight:
 
 @dataclass
 class Plan:
+    """A plan: entries of every deployment, each list sorted by target key.
+
+    ``changes`` and ``blocked`` are merged from the deployments' outcomes (``add``) when first
+    read, so that a plan printed as JSON from cached outcomes never decodes their entries: its
+    summary, exit code and next evaluation come from the outcomes' counts, and its rows from the
+    outcomes' stored rows (``to_json(encoded=True)``)."""
+
     workspace: str
     revision: str
     at: datetime
@@ -154,38 +161,61 @@ class Plan:
     unchanged: int = 0
     targets: int = 0
     notes: list[str] = field(default_factory=list)
-    # (outcome, first change, first blocked entry): where each deployment's entries were added, so
-    # that ``to_json(encoded=True)`` reuses the outcome's encoded rows for a block still unchanged
-    segments: list[tuple[Any, int, int]] = field(default_factory=list, repr=False, compare=False)
 
     def add(self, outcome: Any) -> None:
         """Append one deployment's outcome (``planning.outcome.DeploymentOutcome``)."""
-        self.segments.append((outcome, len(self.changes), len(self.blocked)))
-        self.changes.extend(outcome.changes)
-        self.blocked.extend(outcome.blocked)
+        for kind in _LAZY:
+            self.__dict__["_pending"][kind].append(outcome)
         self.in_flight.extend(outcome.in_flight)
         self.orphaned.extend(outcome.orphaned)
         self.unchanged += outcome.unchanged
         self.targets += outcome.targets
 
+    def _entries(self, kind: str) -> list[Any]:
+        """``changes`` or ``blocked``, after merging the outcomes added since they were last read;
+        where each outcome's entries start is kept for ``_rows``."""
+        state = self.__dict__
+        items, pending = state["_" + kind], state["_pending"][kind]
+        if pending:
+            starts = state["_starts"][kind]
+            for outcome in pending:
+                starts.append((outcome, len(items)))
+                items.extend(getattr(outcome, kind))
+            pending.clear()
+        return items
+
+    def _set(self, kind: str, items: list[Any]) -> None:
+        state = self.__dict__
+        state.setdefault("_pending", {k: [] for k in _LAZY})[kind] = []
+        state.setdefault("_starts", {k: [] for k in _LAZY})[kind] = []
+        state["_" + kind] = items
+
+    def _size(self, kind: str) -> int:
+        state = self.__dict__
+        return len(state["_" + kind]) + sum(o.size(kind) for o in state["_pending"][kind])
+
     def summary(self) -> dict[str, int]:
         out = {op: 0 for op in OPERATIONS}
-        for change in self.changes:
+        for change in self.__dict__["_changes"]:
             out[change.operation] = out.get(change.operation, 0) + 1
-        out.update(blocked=len(self.blocked), unchanged=self.unchanged, orphaned=len(self.orphaned),
+        for outcome in self.__dict__["_pending"]["changes"]:
+            for op, count in outcome.operations().items():
+                out[op] = out.get(op, 0) + count
+        out.update(blocked=self._size("blocked"), unchanged=self.unchanged, orphaned=len(self.orphaned),
                    inProgress=len(self.in_flight))
         return out
 
     @property
     def next_evaluation(self) -> datetime | None:
-        times = [b.next_evaluation for b in self.blocked if b.next_evaluation is not None]
+        times = [b.next_evaluation for b in self.__dict__["_blocked"] if b.next_evaluation is not None]
+        times += [t for o in self.__dict__["_pending"]["blocked"] if (t := o.soonest()) is not None]
         return min(times) if times else None
 
     def exit_code(self) -> int:
         """0 nothing to do, 2 changes to apply, 3 only policy-blocked work outstanding."""
-        if self.changes:
+        if self._size("changes"):
             return 2
-        if self.blocked:
+        if self._size("blocked"):
             return 3
         return 0
 
@@ -196,22 +226,23 @@ class Plan:
             "revision": self.revision,
             "at": iso(self.at),
             "summary": self.summary(),
-            "changes": self._rows("changes", 1) if encoded else [c.to_json() for c in self.changes],
-            "blocked": self._rows("blocked", 2) if encoded else [b.to_json() for b in self.blocked],
+            "changes": self._rows("changes") if encoded else [c.to_json() for c in self.changes],
+            "blocked": self._rows("blocked") if encoded else [b.to_json() for b in self.blocked],
             "orphaned": [o.to_json() for o in self.orphaned],
             "inProgress": [f.to_json() for f in self.in_flight],
             "nextEvaluation": iso(self.next_evaluation),
             "notes": list(self.notes),
         }
 
-    def _rows(self, kind: str, start: int) -> Rows:
-        """Every entry's row: a deployment's block still holding exactly its outcome's entries (by
-        identity; apply and artifacts replace entries) is taken from the outcome's encoded rows."""
-        items: list[Any] = getattr(self, kind)
+    def _rows(self, kind: str) -> Rows:
+        """Every entry's row. An outcome's block still holding exactly its entries (by identity:
+        apply and artifacts replace entries) is taken from its stored rows, as are outcomes whose
+        entries were never read."""
+        state = self.__dict__
+        items: list[Any] = state["_" + kind]
         parts: list[str] = []
         done = 0
-        for segment in self.segments:
-            outcome, first = segment[0], segment[start]
+        for outcome, first in state["_starts"][kind]:
             mine = getattr(outcome, kind)
             if not mine or first < done:
                 continue
@@ -221,4 +252,17 @@ class Plan:
                 parts.append(outcome.rows(kind))
                 done = first + len(mine)
         parts.extend(encode_row(x.to_json()) for x in items[done:])
+        parts.extend(outcome.rows(kind) for outcome in state["_pending"][kind])
         return Rows("\n".join(part for part in parts if part))
+
+
+_LAZY = ("changes", "blocked")
+
+
+def _lazy(kind: str) -> property:
+    return property(lambda plan: plan._entries(kind), lambda plan, items: plan._set(kind, items),
+                    doc=f"The plan's {kind}, merged from its outcomes when first read.")
+
+
+Plan.changes = _lazy("changes")  # type: ignore[assignment]  (after @dataclass: its __init__ assigns them)
+Plan.blocked = _lazy("blocked")  # type: ignore[assignment]

@@ -5,6 +5,7 @@ a full recompute with the cache turned off (``RECONCILER_PLAN_CACHE=0``), releas
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ from urllib.parse import unquote
 import pytest
 
 from reconciler.cli.views import jsonview
-from reconciler.engine import plancache, plancodec
+from reconciler.engine import plancache, planfile
 from reconciler.engine.apply import Applier
 from reconciler.engine.identity import Actor
 from reconciler.engine.operations import redeploy
@@ -22,6 +23,7 @@ from reconciler.engine.planner import make_plan
 from reconciler.engine.session import open_session
 from reconciler.errors import ReconcilerError
 from reconciler.models.records import ApprovalRecord, HoldRecord
+from reconciler.planning.plan import iso
 from reconciler.planning.releases import Release
 from tests.planning import plan_cache_fleet as fleet
 
@@ -201,10 +203,39 @@ def test_a_damaged_cache_file_is_recomputed_not_trusted(tmp_path, monkeypatch, d
         end = blob.index(b"\n")
         entry.write_bytes({"truncate": blob[:-7], "grow": blob + b"{}", "garbage": b"\x00\xff" * 40,
                            "head": b"[1]" + blob[end:],
-                           "rows": blob[:end].replace(b'"rows":[', b'"rows":[1') + blob[end:]}[damage])
+                           "rows": blob[:end].replace(b'"sizes":[', b'"sizes":[1') + blob[end:]}[damage])
     plancache._MEMORY.clear()
     assert _check(state.root, state.now, monkeypatch) == first
     plancache.flush()
     for entry in entries:  # recomputed and stored again, whole
         assert entry.read_bytes() == original[entry]
-        assert plancodec.loads(original[entry])[1].deployment == unquote(entry.stem)
+        assert planfile.loads(original[entry])[1].deployment == unquote(entry.stem)
+
+
+def test_a_plan_printed_from_stored_outcomes_never_decodes_their_entries(tmp_path, monkeypatch):
+    """Summary, exit code, next evaluation and JSON rows of a plan made of cached outcomes come from
+    the stored counts and rows; the entries are decoded only when read, and then equal them."""
+    monkeypatch.setenv("RECONCILER_CACHE_DIR", str(tmp_path / "cache"))
+    state = Fleet(tmp_path / "fleet", random.Random(2))
+    for _ in range(3):  # staging installed; prod waiting on its soak and window, some of it open now
+        state.apply()
+        state.now += timedelta(minutes=10)
+    full = _check(state.root, state.now, monkeypatch)
+    assert full["changes"] and full["blocked"] and full["nextEvaluation"]
+    plancache.flush()
+    plancache._MEMORY.clear()
+    monkeypatch.setenv("RECONCILER_PLAN_CACHE", "1")
+    session = open_session(str(state.root), readonly=True)
+    try:
+        plan = make_plan(session, state.now).plan
+    finally:
+        session.close()
+    stored = plan.__dict__["_pending"]["changes"]
+    assert stored and all(isinstance(o, planfile.StoredOutcome) for o in stored)
+    text = jsonview.dumps(plan.to_json(encoded=True))
+    assert plan.exit_code() == 2 and iso(plan.next_evaluation) == full["nextEvaluation"]
+    assert not any("_changes" in o.__dict__ or "_blocked" in o.__dict__ for o in stored)
+    assert json.loads(text) == full
+    assert [c.to_json() for c in plan.changes] == full["changes"]  # decoded now
+    assert all("_changes" in o.__dict__ for o in stored)
+    assert text == jsonview.dumps(plan.to_json())

@@ -45,6 +45,9 @@ def plan(directory, ref, state_url, at, fmt, out, detailed_exitcode, targets, pr
         from reconciler.cli.views import plan_text
 
         plan_text.render(result.plan, Console(highlight=False, soft_wrap=True))
+    elif fmt == "json":  # ASCII, tens of MB for a large plan: click.echo would scan it for ANSI codes
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
     else:
         click.echo(text)
     return result.plan.exit_code() if detailed_exitcode else 0
