@@ -211,3 +211,12 @@ plan_epochs = sa.Table(
     sa.Column("token", sa.String(64), nullable=False),
 )
 sa.Index("ix_target_state_deployment", target_state.c.workspace, target_state.c.deployment)
+
+# -- epochs bumped at commit (migration 0007, PostgreSQL): a transaction's writes note their
+# deployments here; a deferred trigger bumps each one's epoch at commit and drops the note
+plan_epoch_pending = sa.Table(
+    "plan_epoch_pending", metadata,
+    sa.Column("xid", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("workspace", sa.String(128), primary_key=True),
+    sa.Column("deployment", sa.String(128), primary_key=True),
+)
