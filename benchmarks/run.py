@@ -14,7 +14,8 @@ Figures (issue "Performance at Ctrlplane's benchmark scale"), per scale factor:
  7. selector evaluation, compiled vs cel-python;
  8. YAML load MB/s: ours (C safe loader) vs ruamel round-trip vs PyYAML's C loader;
  9. scale-out: 1 vs 3 ``apply`` processes sharing a PostgreSQL state, with a 0.2 s ``sleep`` agent;
-plus the scaling exponent of plan time over the given scale factors. Timings are measured here and
+plus the scaling exponent of plan time over the given scale factors, and a calibration figure
+(plain Python speed of this machine, printed first). Timings are measured here and
 never asserted in tests.
 """
 
@@ -234,6 +235,17 @@ def scale_out_figures(work: Path, pg: str, scale: float) -> None:
     figure("scale_out_speedup", out["speedup"], "x")
 
 
+def calibration() -> None:
+    """How fast this machine runs plain Python (best of 3), so that figures from different machines
+    (or one noisy machine at different times) can be compared: divide by it."""
+    best = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        sum(range(10_000_000))
+        best = min(best, time.perf_counter() - start)
+    figure("calibration_python_sum_1e7", best, "s")
+
+
 def exponent(points: list[dict[str, float]], key: str) -> float:
     xs = [math.log(p["targets"]) for p in points]
     ys = [math.log(p[key]) for p in points]
@@ -253,6 +265,7 @@ def main() -> None:
     args = parser.parse_args()
     scales = [float(s) for s in args.scales.split(",")] if args.scales else sorted({args.scale / 10, args.scale * 0.3,
                                                                                      args.scale})
+    calibration()
     with tempfile.TemporaryDirectory(prefix="reconciler-bench-") as tmp:
         work = Path(tmp)
         points = [plan_figures(work, s, work / "cache") for s in scales]
