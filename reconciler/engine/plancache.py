@@ -144,6 +144,10 @@ class PlanCache:
             for name, digest, outcome in items:
                 blob = (stored or {}).get(name) or self.stored_form(name, outcome)
                 self._write_bytes(f"{quote(name, safe='')}.plan", blob)
+                try:  # the JSON entry an older release kept for this deployment
+                    (self.folder / f"{quote(name, safe='')}.json").unlink(missing_ok=True)
+                except OSError:
+                    pass
 
         if background and items:
             writer = threading.Thread(target=write, name="plan-cache-write")

@@ -78,6 +78,7 @@ class StoredOutcome(DeploymentOutcome):
         self._counts = {"changes": sum(operations.values()), "blocked": count}
         self._operations = {str(op): int(n) for op, n in operations.items()}
         self._soonest = None if soonest is None else datetime.fromisoformat(soonest)
+        self._assigned: set[str] = set()  # entries assigned since: their rows are encoded again
         body, changes, _blocked = sizes
         self._blob, self._parts = blob, {"body": (start, start + body), "changes": (start + body, start + body + changes),
                                          "blocked": (start + body + changes, len(blob))}
@@ -99,8 +100,9 @@ class StoredOutcome(DeploymentOutcome):
         return found
 
     def _write(self, kind: str, items: list) -> None:
-        if "_blob" in self.__dict__:  # the entries no longer come from the blob
+        if "_blob" in self.__dict__:  # assigned entries: no longer the blob's (nor their rows)
             self._read("changes" if kind == "blocked" else "blocked")
+            self._assigned.add(kind)
             self.encoded.pop(kind, None)
         self.__dict__["_" + kind] = items
 
@@ -117,6 +119,8 @@ class StoredOutcome(DeploymentOutcome):
         return super().soonest() if "_blocked" in self.__dict__ else self._soonest
 
     def rows(self, kind: str) -> Rows:
+        if kind in self._assigned:
+            return super().rows(kind)
         with self._lock:
             found = self.encoded.get(kind)
             if found is None:

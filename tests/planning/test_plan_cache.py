@@ -23,6 +23,7 @@ from reconciler.engine.operations import redeploy
 from reconciler.engine.planner import make_plan
 from reconciler.engine.session import open_session
 from reconciler.errors import ReconcilerError
+from reconciler.jsontext import Rows
 from reconciler.models.records import ApprovalRecord, HoldRecord
 from reconciler.planning.plan import iso
 from reconciler.planning.releases import Release
@@ -244,3 +245,17 @@ def test_a_plan_printed_from_stored_outcomes_never_decodes_their_entries(tmp_pat
     assert [c.to_json() for c in plan.changes] == full["changes"]  # decoded now
     assert all("_changes" in o.__dict__ for o in stored)
     assert text == jsonview.dumps(plan.to_json())
+
+
+def test_a_stored_outcome_with_assigned_entries_prints_those(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECONCILER_CACHE_DIR", str(tmp_path / "cache"))
+    state = Fleet(tmp_path / "fleet", random.Random(2))
+    _check(state.root, state.now, monkeypatch)
+    plancache.flush()
+    blobs = [p.read_bytes() for p in sorted((tmp_path / "cache").rglob("*.plan"))]
+    outcome = next(o for o in (planfile.loads(b)[1] for b in blobs) if o.size("changes") > 1)
+    first = outcome.changes[0]
+    outcome.changes = [first]
+    assert outcome.size("changes") == 1 and outcome.operations() == {first.operation: 1}
+    assert outcome.rows("changes") == Rows.of([first.to_json()])
+    assert outcome.rows("blocked") == Rows.of(b.to_json() for b in outcome.blocked)
