@@ -49,7 +49,7 @@ class _Table:
         return found
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
@@ -66,14 +66,14 @@ def encode_entries(outcome: DeploymentOutcome) -> dict[str, Any]:
                         t(c.after), t([list(x) for x in c.concurrency], True) if c.concurrency else t(()), t(c.policy),
                         c.queued, c.fingerprint])
     blocked = [[t(b.key.environment), b.key.resource, t(b.version), t(b.policy), t(b.rule), t(b.message),
-                t(_iso(b.next_evaluation)), t(b.current), t(b.status)] for b in outcome.blocked]
+                t(iso_time(b.next_evaluation)), t(b.current), t(b.status)] for b in outcome.blocked]
     return {"values": table.values, "changes": changes, "blocked": blocked}
 
 
 def encode_rest(outcome: DeploymentOutcome) -> dict[str, Any]:
     """Everything else of the outcome (small: counts, times, in-flight, orphaned, errors)."""
     return {
-        "deployment": outcome.deployment, "computedAt": _iso(outcome.computed_at), "until": _iso(outcome.until),
+        "deployment": outcome.deployment, "computedAt": iso_time(outcome.computed_at), "until": iso_time(outcome.until),
         "exact": outcome.exact, "unchanged": outcome.unchanged, "targets": outcome.targets,
         "inFlight": [_in_flight(f) for f in outcome.in_flight],
         "removedInFlight": [_in_flight(f) for f in outcome.removed_in_flight],
@@ -82,17 +82,16 @@ def encode_rest(outcome: DeploymentOutcome) -> dict[str, Any]:
     }
 
 
-def decode_rest(outcome: DeploymentOutcome, data: dict[str, Any]) -> DeploymentOutcome:
+def decode_rest(outcome: DeploymentOutcome, data: dict[str, Any]) -> None:
     """Fill ``outcome`` (its deployment already set) from ``encode_rest``'s form, releases to be
     rebuilt from a new ReleaseSource."""
     outcome.unchanged, outcome.targets = int(data["unchanged"]), int(data["targets"])
-    outcome.computed_at, outcome.until = _time(data["computedAt"]), _time(data["until"])
+    outcome.computed_at, outcome.until = parse_time(data["computedAt"]), parse_time(data["until"])
     outcome.exact, outcome.releases = bool(data["exact"]), ReleaseSource()
     outcome.in_flight = [InFlight(*row) for row in data["inFlight"]]
     outcome.removed_in_flight = [InFlight(*row) for row in data["removedInFlight"]]
     outcome.orphaned = [Orphan(*row) for row in data["orphaned"]]
     outcome.errors = [PlanError(*row) for row in data["errors"]]
-    return outcome
 
 
 def detach_fresh(outcome: DeploymentOutcome) -> DeploymentOutcome:
@@ -134,7 +133,7 @@ def _in_flight(item: InFlight) -> list[Any]:
     return [item.target, item.task_id, item.operation, item.status, item.version]
 
 
-def _time(text: str | None) -> datetime | None:
+def parse_time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
@@ -171,7 +170,7 @@ def decode_entries(dep: str, source: ReleaseSource, data: dict[str, Any]) -> tup
         changes.append(change)
     for env, res, version, policy, rule, message, nxt, current, status in data["blocked"]:
         if nxt not in times:
-            times[nxt] = _time(values[nxt])
+            times[nxt] = parse_time(values[nxt])
         item = new(blocked_cls)
         item.__dict__.update(key=TargetKey(dep, values[env], res), version=values[version], policy=values[policy],
                              rule=values[rule], message=values[message], next_evaluation=times[nxt],

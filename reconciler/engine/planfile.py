@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import zlib
-from datetime import datetime
 from typing import Any
 
 from reconciler.engine import plancodec
@@ -32,17 +31,13 @@ FORMAT = 3
 _KINDS = ("changes", "blocked")
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def dumps(outcome: DeploymentOutcome, head: dict[str, Any] | None = None) -> bytes:
     body = json.dumps(plancodec.encode_entries(outcome), separators=(",", ":"), default=str).encode()
     rows = [outcome.rows(kind).encode("ascii") for kind in _KINDS]
     crc = zlib.crc32(rows[1], zlib.crc32(rows[0], zlib.crc32(body)))
     line = {**(head or {}), "format": FORMAT, **plancodec.encode_rest(outcome),
             "operations": outcome.operations(), "blockedCount": outcome.size("blocked"),
-            "soonest": _iso(outcome.soonest()), "sizes": [len(body), *map(len, rows)], "crc": crc}
+            "soonest": plancodec.iso_time(outcome.soonest()), "sizes": [len(body), *map(len, rows)], "crc": crc}
     return b"".join([json.dumps(line, separators=(",", ":"), default=str).encode(), b"\n", body, *rows])
 
 
@@ -58,7 +53,7 @@ def loads(blob: bytes) -> tuple[dict[str, Any], DeploymentOutcome]:
     sizes = [int(size) for size in head["sizes"]]
     if len(sizes) != 3 or min(sizes) < 0 or end + 1 + sum(sizes) != len(blob):
         raise ValueError("parts of the wrong size")
-    if zlib.crc32(memoryview(blob)[end + 1:]) != head["crc"]:
+    if zlib.crc32(memoryview(blob)[end + 1:]) != head["crc"]:  # (a view: no copy of the whole entry)
         raise ValueError("checksum mismatch")
     outcome = StoredOutcome(head, blob, end + 1, sizes)
     return head, outcome
@@ -77,7 +72,7 @@ class StoredOutcome(DeploymentOutcome):
             raise TypeError("damaged counts")
         self._counts = {"changes": sum(operations.values()), "blocked": count}
         self._operations = {str(op): int(n) for op, n in operations.items()}
-        self._soonest = None if soonest is None else datetime.fromisoformat(soonest)
+        self._soonest = plancodec.parse_time(soonest)
         self._assigned: set[str] = set()  # entries assigned since: their rows are encoded again
         body, changes, _blocked = sizes
         self._blob, self._parts = blob, {"body": (start, start + body), "changes": (start + body, start + body + changes),
@@ -88,7 +83,7 @@ class StoredOutcome(DeploymentOutcome):
         found = self.__dict__.get("_" + kind)
         if found is None:
             start, stop = self._parts["body"]
-            data = json.loads(memoryview(self._blob)[start:stop].tobytes())
+            data = json.loads(self._blob[start:stop])
             try:
                 changes, blocked = plancodec.decode_entries(self.deployment, self.releases, data)
             except (KeyError, TypeError, ValueError, IndexError) as exc:

@@ -26,7 +26,7 @@ from datetime import datetime
 
 from reconciler.jsontext import Rows
 from reconciler.models.keys import TargetKey
-from reconciler.planning.plan import Blocked, Change, InFlight, Orphan
+from reconciler.planning.plan import Blocked, Change, InFlight, Orphan, count_operations, soonest
 from reconciler.planning.releases import Release
 
 _HEAVY = tuple(f.name for f in fields(Release) if f.name not in ("id", "target", "version", "config_digest"))
@@ -65,15 +65,11 @@ class DeploymentOutcome:
 
     def operations(self) -> dict[str, int]:
         """How many changes of each operation."""
-        out: dict[str, int] = {}
-        for change in self.changes:
-            out[change.operation] = out.get(change.operation, 0) + 1
-        return out
+        return count_operations(self.changes)
 
     def soonest(self) -> datetime | None:
         """The earliest next evaluation of a blocked entry."""
-        times = [b.next_evaluation for b in self.blocked if b.next_evaluation is not None]
-        return min(times) if times else None
+        return soonest(self.blocked)
 
     def valid_at(self, at: datetime) -> bool:
         if self.computed_at is None or at < self.computed_at:

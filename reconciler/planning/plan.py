@@ -142,6 +142,20 @@ class InFlight:
                 "version": self.version}
 
 
+def count_operations(changes: Any, into: dict[str, int] | None = None) -> dict[str, int]:
+    """How many of ``changes`` have each operation (added to ``into``)."""
+    out: dict[str, int] = {} if into is None else into
+    for change in changes:
+        out[change.operation] = out.get(change.operation, 0) + 1
+    return out
+
+
+def soonest(blocked: Any) -> datetime | None:
+    """The earliest next evaluation of ``blocked`` entries."""
+    times = [b.next_evaluation for b in blocked if b.next_evaluation is not None]
+    return min(times) if times else None
+
+
 @dataclass
 class Plan:
     """A plan: entries of every deployment, each list sorted by target key.
@@ -195,9 +209,7 @@ class Plan:
         return len(state["_" + kind]) + sum(o.size(kind) for o in state["_pending"][kind])
 
     def summary(self) -> dict[str, int]:
-        out = {op: 0 for op in OPERATIONS}
-        for change in self.__dict__["_changes"]:
-            out[change.operation] = out.get(change.operation, 0) + 1
+        out = count_operations(self.__dict__["_changes"], {op: 0 for op in OPERATIONS})
         for outcome in self.__dict__["_pending"]["changes"]:
             for op, count in outcome.operations().items():
                 out[op] = out.get(op, 0) + count
@@ -207,9 +219,9 @@ class Plan:
 
     @property
     def next_evaluation(self) -> datetime | None:
-        times = [b.next_evaluation for b in self.__dict__["_blocked"] if b.next_evaluation is not None]
-        times += [t for o in self.__dict__["_pending"]["blocked"] if (t := o.soonest()) is not None]
-        return min(times) if times else None
+        times = [soonest(self.__dict__["_blocked"]), *(o.soonest() for o in self.__dict__["_pending"]["blocked"])]
+        found = [t for t in times if t is not None]
+        return min(found) if found else None
 
     def exit_code(self) -> int:
         """0 nothing to do, 2 changes to apply, 3 only policy-blocked work outstanding."""

@@ -30,8 +30,13 @@ _REFS = {"insert": ("NEW TABLE AS new_rows", ("new_rows",)),
          "delete": ("OLD TABLE AS old_rows", ("old_rows",))}
 
 
+def distinct_deployments(dep: str, rows: tuple[str, ...]) -> str:
+    """SQL of the distinct (workspace, deployment) pairs of a statement's transition tables."""
+    return " UNION ".join(f"SELECT DISTINCT r.workspace, {dep} AS deployment FROM {name} AS r" for name in rows)
+
+
 def _function(table: str, op_name: str, dep: str, rows: tuple[str, ...]) -> str:
-    source = " UNION ".join(f"SELECT DISTINCT r.workspace, {dep} AS deployment FROM {name} AS r" for name in rows)
+    source = distinct_deployments(dep, rows)
     return f"""
 CREATE OR REPLACE FUNCTION reconciler_epochs_{table}_{op_name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -28,7 +28,7 @@ _OLD = import_module("reconciler.state.migrations.versions.0006_static_epoch_tri
 
 
 def _function(table: str, op_name: str, dep: str, rows: tuple[str, ...]) -> str:
-    source = " UNION ".join(f"SELECT DISTINCT r.workspace, {dep} AS deployment FROM {name} AS r" for name in rows)
+    source = _OLD.distinct_deployments(dep, rows)
     return f"""
 CREATE OR REPLACE FUNCTION reconciler_epochs_{table}_{op_name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -52,6 +52,12 @@ END $$
 """
 
 
+def _each_trigger_function(make) -> None:
+    for table, dep in _OLD._TABLES.items():
+        for op_name, (_refs, rows) in _OLD._REFS.items():
+            op.execute(make(table, op_name, dep, rows))
+
+
 def upgrade() -> None:
     op.create_table("plan_epoch_pending",  # on SQLite too, so both match schema.py (unused there)
                     sa.Column("xid", sa.BigInteger, primary_key=True, autoincrement=False),
@@ -63,16 +69,13 @@ def upgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS plan_epoch_commit ON plan_epoch_pending")
     op.execute("CREATE CONSTRAINT TRIGGER plan_epoch_commit AFTER INSERT ON plan_epoch_pending "
                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION reconciler_epochs_commit()")
-    for table, dep in _OLD._TABLES.items():
-        for op_name, (_refs, rows) in _OLD._REFS.items():
-            op.execute(_function(table, op_name, dep, rows))  # the triggers of 0006 call these
+    _each_trigger_function(_function)  # the triggers of 0006 call these
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for table, dep in _OLD._TABLES.items():
-            for op_name, (_refs, rows) in _OLD._REFS.items():
-                op.execute(_OLD._function(table, op_name, dep, rows))
+    postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:
+        _each_trigger_function(_OLD._function)
     op.drop_table("plan_epoch_pending")
-    if op.get_bind().dialect.name == "postgresql":
+    if postgres:
         op.execute("DROP FUNCTION IF EXISTS reconciler_epochs_commit()")
