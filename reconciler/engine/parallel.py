@@ -22,7 +22,7 @@ from reconciler.engine import plancache, plancodec, planfile
 from reconciler.engine.plancache import PlanCache
 from reconciler.engine.session import Session
 from reconciler.models.keys import TargetKey
-from reconciler.planning.build import plan_deployments
+from reconciler.planning.build import Prior, plan_deployments
 from reconciler.planning.facts import Facts
 from reconciler.planning.outcome import DeploymentOutcome
 from reconciler.planning.releases import Render
@@ -71,7 +71,7 @@ def split(names: Iterable[str], targets: TargetSource) -> tuple[list[str], list[
 
 
 def plan_shared(session: Session, facts: Facts, render: Render, names: list[str], targets: TargetSource,
-                cache: PlanCache | None) -> dict[str, DeploymentOutcome] | None:
+                cache: PlanCache | None, prior: Prior | None = None) -> dict[str, DeploymentOutcome] | None:
     """Outcomes of ``names`` planned on two processes, or None when that would not pay. Both
     processes store their share in the plan cache (so ``make_plan`` stores none of these)."""
     shares = split(names, targets) if usable(session) else None
@@ -81,13 +81,13 @@ def plan_shared(session: Session, facts: Facts, render: Render, names: list[str]
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the worker: never returns
-        _worker(session, facts, render, theirs, targets, cache, read, write)
+        _worker(session, facts, render, theirs, targets, cache, prior, read, write)
     os.close(write)
     try:
         # Releases are kept by identity only, as the worker's come back: a plan this large holds
         # hundreds of thousands of them, and they rebuild on first use.
         outcomes = {name: plancodec.detach_fresh(outcome) for name, outcome in
-                    plan_deployments(session.catalog, facts, render, mine, targets).items()}
+                    plan_deployments(session.catalog, facts, render, mine, targets, prior).items()}
         if cache is not None:  # while the worker still encodes its share
             cache.store(outcomes)
             cache.store_targets({n: targets.of(n) for n in mine if n in targets.computed})
@@ -97,7 +97,7 @@ def plan_shared(session: Session, facts: Facts, render: Render, names: list[str]
         _, status = os.waitpid(pid, 0)
     received = _receive(payload, targets) if status == 0 else None
     if received is None:  # the worker failed: plan its share here
-        received = plan_deployments(session.catalog, facts, render, theirs, targets)
+        received = plan_deployments(session.catalog, facts, render, theirs, targets, prior)
     elif cache is not None:
         cache.remember(received)
     outcomes.update(received)
@@ -105,14 +105,14 @@ def plan_shared(session: Session, facts: Facts, render: Render, names: list[str]
 
 
 def _worker(session: Session, facts: Facts, render: Render, names: list[str], targets: TargetSource,
-            cache: PlanCache | None, read: int, write: int) -> None:
+            cache: PlanCache | None, prior: Prior | None, read: int, write: int) -> None:
     code = 1
     try:
         os.close(read)
         if not _in_memory(session):  # a database file or server: the parent's connections stay its own
             session.store.engine.dispose(close=False)  # type: ignore[attr-defined]
         # (an in-memory database, a plan without recorded state, is the worker's own copy after the fork)
-        outcomes = plan_deployments(session.catalog, facts, render, names, targets)
+        outcomes = plan_deployments(session.catalog, facts, render, names, targets, prior)
         blobs = {n: cache.stored_form(n, o) if cache is not None else planfile.dumps(o)
                  for n, o in outcomes.items()}
         computed = {n: targets.of(n) for n in targets.computed}

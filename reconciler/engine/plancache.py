@@ -11,6 +11,9 @@ deployment). Rules that read other deployments (deploymentDependency, version de
 concurrency) widen that to every file and every deployment's epoch. The target keys are cached
 separately under a narrower digest (its selector, its environments, the resource files).
 
+A deployment whose digest changed is planned again, and its previous outcome (of the same code)
+lends it the identities of releases whose inputs did not change (``prior``).
+
 Entries are files outside the repository (next to the parse cache, one folder per workspace ×
 directory × state URL): an outcome as ``planfile.dumps`` writes it, target keys as JSON. A
 long-lived process also keeps them in memory.
@@ -34,7 +37,7 @@ from reconciler.engine.session import Session
 from reconciler.loading.yaml_reader import cache_dir
 from reconciler.models.keys import TargetKey
 from reconciler.planning.facts import Facts
-from reconciler.planning.outcome import DeploymentOutcome
+from reconciler.planning.outcome import DeploymentOutcome, prior_identities
 
 _OWN_KINDS = ("Deployment", "Version", "Approval", "Pin", "PolicySkip")
 _CROSS_RULES = ("deploymentDependency", "concurrency")
@@ -96,6 +99,7 @@ class PlanCache:
         self.folder = plan_cache_dir() / self.scope
         epochs = session.store.plan_epochs()  # type: ignore[attr-defined]
         self.digests, self.target_digests = _input_digests(session, facts, epochs, set(excluded))
+        self._stale: dict[str, DeploymentOutcome] = {}  # found but not reusable: lends its releases
 
     # -- outcomes ---------------------------------------------------------------------------
     def reusable(self) -> dict[str, DeploymentOutcome]:
@@ -105,6 +109,8 @@ class PlanCache:
             outcome = self._load(name, digest)
             if outcome is not None and outcome.valid_at(self.facts.now):
                 out[name] = outcome
+            elif outcome is not None:
+                self._stale[name] = outcome
         return out
 
     def _load(self, name: str, digest: str) -> DeploymentOutcome | None:
@@ -115,6 +121,9 @@ class PlanCache:
                 outcome = plancodec.detached(outcome)
                 _remember(_MEMORY, (self.scope, name), (digest, outcome))
             return outcome
+        if found is not None:  # this process planned it under other inputs
+            self._stale[name] = found[1]
+            return None
         blob = self._read_bytes(f"{quote(name, safe='')}.plan")
         if blob is None:
             return None
@@ -123,9 +132,22 @@ class PlanCache:
         except (KeyError, TypeError, ValueError, IndexError):
             return None
         if head.get("digest") != digest:
+            if head.get("code") == code_version():
+                self._stale[name] = outcome
             return None
         _remember(_MEMORY, (self.scope, name), (digest, outcome))
         return outcome
+
+    def prior(self, name: str) -> dict[str, tuple[str, str, str, str]] | None:
+        """The release identities of the deployment's previous outcome (planned by this code under
+        other inputs, or at a time it is no longer valid for), for ``build.Prior``."""
+        outcome = self._stale.pop(name, None)
+        if outcome is None:
+            return None
+        try:
+            return prior_identities(outcome)
+        except RuntimeError:  # a damaged entry lends nothing
+            return None
 
     def store(self, fresh: dict[str, DeploymentOutcome], stored: dict[str, bytes] | None = None, *,
               background: bool = False) -> None:
@@ -158,7 +180,7 @@ class PlanCache:
 
     def stored_form(self, name: str, outcome: DeploymentOutcome) -> bytes:
         """The bytes an outcome is stored as: ``planfile.dumps`` headed by its input digest."""
-        return planfile.dumps(outcome, {"digest": self.digests.get(name)})
+        return planfile.dumps(outcome, {"digest": self.digests.get(name), "code": code_version()})
 
     def remember(self, outcomes: dict[str, DeploymentOutcome]) -> None:
         """Keep outcomes another process stored (a planning worker's) in memory too."""

@@ -34,9 +34,10 @@ def make_plan(session: Session, now: datetime, *, only: Iterable[str] | None = N
     with _quiet_gc():
         reuse = cache.reusable() if cache else {}
         todo = [] if only else [n for n in plan_order(session.catalog, facts) if n not in reuse]
-        shared = parallel.plan_shared(session, facts, render_value, todo, targets, cache) or {}
+        prior = cache.prior if cache else None
+        shared = parallel.plan_shared(session, facts, render_value, todo, targets, cache, prior) or {}
         result = build_plan(session.catalog, facts, render_value, only=only, targets=targets,
-                            reuse={**reuse, **shared})
+                            reuse={**reuse, **shared}, prior=prior)
     if cache is not None:  # what a planning worker shared is stored already
         cache.store(result.outcomes, background=True)
         cache.store_targets({name: targets.of(name) for name in targets.computed if name not in shared})

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from reconciler.diagnostics import Diagnostic, SourcePos
 from reconciler.errors import UsageError
-from reconciler.loading import checks, doccache, model_errors, prefetch
+from reconciler.loading import celtables, checks, doccache, model_errors, prefetch
 from reconciler.loading.positions import PositionIndex
 from reconciler.loading.source import CONFIG_FILE, Source, open_source
 from reconciler.loading.yaml_reader import parse_file
@@ -70,6 +70,8 @@ def load_workspace(directory: str, ref: str | None = None, use_cache: bool = Tru
     if config is not None:
         catalog = Catalog(config=config, revision=source.revision, dirty=source.dirty, root=str(source.root))
         _index(catalog, loaded, positions, diags)
+        if use_cache:
+            celtables.prime()
         diags.extend(checks.check_catalog(catalog, loaded, positions))
     diags.sort(key=lambda d: d.sort_key())
     return LoadResult(catalog, diags, source, positions, loaded)

@@ -7,7 +7,9 @@ prune) or orphans, and an orphan paired with a new target of the same deployment
 becomes a recreate (the deployment moved).
 
 The plan is made deployment by deployment (``DeploymentOutcome``); an outcome passed in ``reuse``
-(from a plan cache, whose inputs are unchanged) is taken as it is instead of being recomputed.
+(from a plan cache, whose inputs are unchanged) is taken as it is instead of being recomputed, and
+``prior`` gives a re-planned deployment the release identities of its previous outcome, so that a
+target whose release inputs are unchanged is not built again (``PriorReleases``).
 
 This is a purely computational function with no side effects: the clock is ``facts.now``.
 """
@@ -15,7 +17,7 @@ This is a purely computational function with no side effects: the clock is ``fac
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.errors import TemplateError
@@ -25,7 +27,7 @@ from reconciler.models.keys import TargetKey
 from reconciler.planning import changes, decide, dispatch, jobrules
 from reconciler.planning.facts import Facts, states_of
 from reconciler.planning.fingerprint import fingerprint
-from reconciler.planning.outcome import DeploymentOutcome
+from reconciler.planning.outcome import DeploymentOutcome, PriorReleases
 from reconciler.planning.plan import Blocked, Change, InFlight, Orphan, Plan, new_change
 from reconciler.planning.policies.index import PlanIndex
 from reconciler.planning.releases import Release, Render, build_release
@@ -56,6 +58,9 @@ class PlanResult:
         return {str(c.key): c.release for c in self.plan.changes if c.release is not None and not c.queued}
 
 
+Prior = Callable[[str], Mapping[str, tuple[str, str, str, str]] | None]  # deployment -> prior_identities
+
+
 def plan_order(catalog: Catalog, facts: Facts) -> list[str]:
     """Deployments of the catalog and of recorded state, in the order their target keys sort."""
     names = set(catalog.deployments) | set(_state_deployments(facts))
@@ -64,9 +69,10 @@ def plan_order(catalog: Catalog, facts: Facts) -> list[str]:
 
 def build_plan(catalog: Catalog, facts: Facts, render: Render, *, only: Iterable[str] | None = None,
                reuse: Mapping[str, DeploymentOutcome] | None = None,
-               targets: TargetSource | None = None) -> PlanResult:
+               targets: TargetSource | None = None, prior: Prior | None = None) -> PlanResult:
     source = targets or TargetSource(catalog)
     index = PlanIndex.build(catalog, facts, source)
+    index.prior = prior
     plan = Plan(catalog.config.workspace, catalog.revision, facts.now, notes=dispatch.freeze_notes(catalog, facts.now))
     result = PlanResult(plan, index=index)
     wanted = set(only) if only else None
@@ -87,23 +93,31 @@ def build_plan(catalog: Catalog, facts: Facts, render: Render, *, only: Iterable
 
 
 def plan_deployments(catalog: Catalog, facts: Facts, render: Render, names: Iterable[str],
-                     targets: TargetSource | None = None) -> dict[str, DeploymentOutcome]:
+                     targets: TargetSource | None = None, prior: Prior | None = None) -> dict[str, DeploymentOutcome]:
     """The outcomes of some deployments only (a worker's share of a plan; ``build_plan`` merges)."""
     index = PlanIndex.build(catalog, facts, targets or TargetSource(catalog))
+    index.prior = prior
     return {name: plan_deployment(index, name, render, None) for name in names}
 
 
 def bind(outcome: DeploymentOutcome, index: PlanIndex, render: Render) -> None:
     """Let a reused outcome's deferred releases rebuild themselves from this plan's inputs."""
     if outcome.releases is not None:
-        catalog = index.catalog
+        outcome.releases.build = _rebuilder(index, render)
 
-        def rebuild(key: TargetKey, tag: str) -> Release:
-            version = catalog.version(key.deployment, tag)
-            assert version is not None, f"version {tag} of {key.deployment} vanished from a cached plan"
-            return release_for(index, key, version, render)
 
-        outcome.releases.build = rebuild
+def _rebuilder(index: PlanIndex, render: Render) -> Callable[[TargetKey, str], Release]:
+    def rebuild(key: TargetKey, tag: str) -> Release:
+        version = index.catalog.version(key.deployment, tag)
+        assert version is not None, f"version {tag} of {key.deployment} vanished from a cached plan"
+        return release_for(index, key, version, render)
+
+    return rebuild
+
+
+def _prior(index: PlanIndex, name: str, render: Render) -> PriorReleases | None:
+    identities = index.prior(name) if index.prior is not None else None
+    return PriorReleases(identities, _rebuilder(index, render)) if identities else None
 
 
 def plan_deployment(index: PlanIndex, name: str, render: Render, wanted: set[str] | None) -> DeploymentOutcome:
@@ -111,9 +125,10 @@ def plan_deployment(index: PlanIndex, name: str, render: Render, wanted: set[str
     outcome = DeploymentOutcome(name, computed_at=index.facts.now)
     keys = index.source.of(name) if name in index.catalog.deployments else []
     outcome.targets = len(keys)
+    known = _prior(index, name, render) if wanted is None else None
     for key in keys:
         if wanted is None or str(key) in wanted:
-            _plan_target(index, key, render, outcome)
+            _plan_target(index, key, render, outcome, known)
     _plan_removed(index, name, {str(k) for k in keys}, wanted, outcome)
     outcome.changes = jobrules.assign_batches(sorted(outcome.changes, key=lambda c: str(c.key)))
     outcome.blocked.sort(key=lambda b: str(b.key))
@@ -124,7 +139,8 @@ def plan_deployment(index: PlanIndex, name: str, render: Render, wanted: set[str
     return outcome
 
 
-def _plan_target(index: PlanIndex, key: TargetKey, render: Render, outcome: DeploymentOutcome) -> None:
+def _plan_target(index: PlanIndex, key: TargetKey, render: Render, outcome: DeploymentOutcome,
+                 known: PriorReleases | None = None) -> None:
     facts = index.facts
     name = str(key)
     active = facts.active.get(name) or []
@@ -143,16 +159,17 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, outcome: Depl
             and not state.drift:
         _blocked_or_unchanged(index, outcome, decision, state)  # same inputs as recorded: same release, nothing to do
         return
-    try:
-        release = release_for(index, key, decision.version, render)
-    except TemplateError as exc:
-        for err in getattr(exc, "errors", [exc]):
-            outcome.errors.append(PlanError(name, key.deployment, str(err), err.template, err.line,
-                                            getattr(err, "setting", "")))
-        return
-    if state is not None and state.release_id != release.id:
-        state = facts.state(name) or state  # the full record, with the inputs that explain the change
-    verdict = changes.classify(state, release, lambda: facts.releases.get(state.release_id) if state else None)
+    release = known.get(key, name, decision.version.tag, fp) if known is not None else None
+    if release is None:
+        try:
+            release = release_for(index, key, decision.version, render)
+        except TemplateError as exc:
+            for err in getattr(exc, "errors", [exc]):
+                outcome.errors.append(PlanError(name, key.deployment, str(err), err.template, err.line,
+                                                getattr(err, "setting", "")))
+            return
+    verdict = changes.classify(state, release, lambda: facts.releases.get(state.release_id) if state else None,
+                               lambda: facts.state(name))  # the full record, with the inputs that explain it
     if state is not None and state.drift:  # the host disagrees with the record: deliver the release again
         verdict = ("reinstall", f"drifted: {state.drift}; re-applying {release.version}", {}) if verdict is None \
             else (verdict[0], f"{verdict[1]} (drifted: {state.drift})", verdict[2])
@@ -213,7 +230,9 @@ def _settings(index: PlanIndex, key: TargetKey, version, release: Release, rende
     found = index.memo.get(memo_key)
     if found is not None:
         return found
-    context = {**release.context, "variables": release.variables, "config": release.config}
+    def context() -> dict:  # (a reused release is rebuilt only if verification needs its context)
+        return {**release.context, "variables": release.variables, "config": release.config}
+
     settings = jobrules.after_dispatch(dispatch.context(index, key, version), render, context, rules)
     if not rules("verification") and index.memo.get("policies-resource-free"):
         index.memo[memo_key] = settings  # shared: nobody mutates a change's settings

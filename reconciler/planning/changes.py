@@ -20,14 +20,18 @@ def release_document(version: str, config: dict[str, Any], variables: dict[str, 
     return {"version": version, "config": config, "variables": variables}
 
 
-def classify(state: TargetState | None, release: Release,
-             old: Callable[[], ReleaseRecord | None]) -> tuple[str, str, dict] | None:
+def classify(state: TargetState | None, release: Release, old: Callable[[], ReleaseRecord | None],
+             full: Callable[[], TargetState | None] | None = None) -> tuple[str, str, dict] | None:
     """(operation, reason, diff) for moving from ``state`` to ``release``; None when unchanged.
-    ``old`` fetches the release the target runs (only called when something changed)."""
+    ``old`` fetches the release the target runs (only called when something changed); ``full``
+    the whole state record when ``state`` is a slim one (only read when the placement or the
+    inputs must be compared: not for a new version on a target without placement fields)."""
     if state is None:
         return "install", f"new target: install {release.version}", {}
     if state.release_id == release.id:
         return None
+    if full is not None and (state.version == release.version or len(release.placement) > 1):
+        state = full() or state
     diff = _diff(state, release, old())
     moved = {k: [state.placement.get(k), v] for k, v in release.placement.items()
              if k != "resource" and state.placement.get(k) != v and k in state.placement}

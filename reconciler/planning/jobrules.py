@@ -20,20 +20,22 @@ from reconciler.planning.policies.base import RuleContext
 from reconciler.planning.releases import Render, render_tree
 
 
-def after_dispatch(ctx: RuleContext, render: Render, context: dict[str, Any],
+def after_dispatch(ctx: RuleContext, render: Render, context: Callable[[], dict[str, Any]],
                    rules: Callable[[str], list[tuple[str, Any]]] | None = None) -> dict[str, Any]:
-    """The verification, rollback and strategy settings for this target, JSON-ready. ``rules``
+    """The verification, rollback and strategy settings for this target, JSON-ready. ``context``
+    gives the release's template context (asked only when verification metrics render); ``rules``
     looks up (policy, rule) pairs by kind, if the caller has a faster (memoized) lookup."""
     lookup = rules or (lambda kind: evaluate.job_rules(ctx, kind))
     out: dict[str, Any] = {}
     verifications = lookup("verification")
     if verifications:
+        values = context()
         metrics: dict[str, dict[str, Any]] = {}
         trigger = verifications[0][1].triggerOn
         for policy, rule in verifications:
             for metric in rule.metrics:
                 spec = metric.model_dump(mode="json")
-                spec["provider"] = render_tree(spec["provider"], render, context)
+                spec["provider"] = render_tree(spec["provider"], render, values)
                 spec["policy"] = policy
                 metrics.setdefault(metric.name, spec)  # the highest-priority policy wins a name
         out["verification"] = {"triggerOn": trigger, "metrics": list(metrics.values())}

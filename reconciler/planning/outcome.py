@@ -11,6 +11,11 @@ A reused outcome's releases are ``DeferredRelease``s: they carry the identity th
 (id, version, config digest) and rebuild everything else from the current inputs on first use;
 equal input digests guarantee an equal release, which is checked.
 
+A deployment planned again (some input changed) gets back, by identity, every release its previous
+outcome planned for a target whose input fingerprint and version are unchanged
+(``PriorReleases``): adding a Version re-decides every target, but rebuilds no release that
+did not change.
+
 An outcome also keeps its changes' and blocked entries' JSON rows once encoded (``rows``), so that
 a plan cache can store them and a reused deployment is printed without encoding it again.
 
@@ -20,7 +25,7 @@ This is a purely computational module with no side effects.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
@@ -108,6 +113,34 @@ class DeferredRelease(Release):
 
     def __reduce__(self):  # pragma: no cover - never pickled; materialize first
         raise TypeError("DeferredRelease cannot be pickled")
+
+
+class PriorReleases:
+    """The releases a deployment's previous outcome planned, by target: ``get`` hands one back
+    (deferred, rebuilt on first use from this plan's inputs) when the target's fingerprint and
+    version are those it was planned with, since equal fingerprints mean equal releases."""
+
+    def __init__(self, identities: Mapping[str, tuple[str, str, str, str]],
+                 build: Callable[[TargetKey, str], Release]):
+        self.identities = identities  # target -> (fingerprint, release id, version, config digest)
+        self.source = ReleaseSource()
+        self.source.build = build
+
+    def get(self, key: TargetKey, name: str, version: str, fingerprint: str) -> Release | None:
+        found = self.identities.get(name)
+        if found is None or found[0] != fingerprint or found[2] != version:
+            return None
+        return DeferredRelease(found[1], key, version, found[3], self.source)
+
+
+def prior_identities(outcome: DeploymentOutcome) -> dict[str, tuple[str, str, str, str]]:
+    """What ``PriorReleases`` needs of an outcome: its planned (not queued) changes' releases."""
+    out = {}
+    for change in outcome.changes:
+        release = change.release
+        if release is not None and change.fingerprint and change.queued is None:
+            out[str(change.key)] = (change.fingerprint, release.id, release.version, release.config_digest)
+    return out
 
 
 def release_identity(release: Release | None) -> tuple[str, str, str] | None:

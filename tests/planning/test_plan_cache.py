@@ -259,3 +259,41 @@ def test_a_stored_outcome_with_assigned_entries_prints_those(tmp_path, monkeypat
     assert outcome.size("changes") == 1 and outcome.operations() == {first.operation: 1}
     assert outcome.rows("changes") == Rows.of([first.to_json()])
     assert outcome.rows("blocked") == Rows.of(b.to_json() for b in outcome.blocked)
+
+
+@pytest.mark.parametrize("where", ["memory", "disk"])
+def test_a_replanned_deployment_gets_back_the_releases_whose_inputs_did_not_change(tmp_path, monkeypatch, where):
+    """A policy edit re-plans every deployment, but changes no release: each change gets its
+    release back from the previous outcome by identity (nothing is built), and the releases it
+    rebuilds when read equal a full recompute's."""
+    from reconciler.planning import build
+    from reconciler.planning.outcome import DeferredRelease
+
+    monkeypatch.setenv("RECONCILER_CACHE_DIR", str(tmp_path / "cache"))
+    state = Fleet(tmp_path / "fleet", random.Random(4))
+    first = _check(state.root, state.now, monkeypatch)
+    assert first["changes"]
+    plancache.flush()
+    if where == "disk":
+        plancache._MEMORY.clear()
+    state.spec.policy["retry"] = 2 if state.spec.policy["retry"] != 2 else 1
+    state.spec.write(state.root)
+    built = []
+    monkeypatch.setattr(build, "release_for", lambda *args: built.append(args) or _release_for(*args))
+    monkeypatch.setenv("RECONCILER_PLAN_CACHE", "1")
+    session = open_session(str(state.root), readonly=True)
+    try:
+        result = make_plan(session, state.now)
+        assert result.outcomes, "the policy edit re-plans deployments"
+        assert not built, [(str(a[1]), a[2].tag) for a in built]
+        changes = [c for c in result.plan.changes if c.release is not None]
+        assert len(changes) == len(first["changes"])
+        assert all(type(c.release) is DeferredRelease and "config" not in c.release.__dict__ for c in changes)
+    finally:
+        session.close()
+    monkeypatch.undo()
+    monkeypatch.setenv("RECONCILER_CACHE_DIR", str(tmp_path / "cache"))
+    assert _check(state.root, state.now, monkeypatch)["changes"] == first["changes"]
+
+
+_release_for = __import__("reconciler.planning.build", fromlist=["release_for"]).release_for

@@ -1,11 +1,13 @@
 """CEL text → syntax tree. Owns the lark LALR parser (built once, on first use, from ``cel.lark``),
 the tree builder that runs inside the parser (so no intermediate lark tree is built), decoding of
 string/bytes/number literals, and translation of lark's errors into ``CelSyntaxError`` with a
-1-based column and a one-sentence message. Pure apart from reading the packaged grammar once.
+1-based column and a one-sentence message. Pure apart from reading the packaged grammar once; its
+built tables can be handed out and back as JSON (``tables``/``load_tables``) for a cache to keep.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
@@ -132,15 +134,87 @@ def _literal_value(tok: lark.Token) -> Any:
 
 
 _PARSER: lark.Lark | None = None
+_TABLES_FORMAT = 1
+
+
+def _grammar() -> str:
+    return Path(__file__).with_name("cel.lark").read_text(encoding="utf-8")
 
 
 def _parser() -> lark.Lark:
     global _PARSER
     if _PARSER is None:
-        grammar = Path(__file__).with_name("cel.lark").read_text(encoding="utf-8")
-        _PARSER = lark.Lark(grammar, parser="lalr", lexer="contextual", transformer=_Builder(),
+        _PARSER = lark.Lark(_grammar(), parser="lalr", lexer="contextual", transformer=_Builder(),
                             maybe_placeholders=True)
     return _PARSER
+
+
+# ---- the parser's tables as JSON ----------------------------------------------------------------
+# Building the LALR tables from the grammar takes most of a short command's CEL time (~80 ms);
+# the loading layer keeps them in its cache folder as JSON (never pickle: lark's own cache pickles)
+# and hands them back here. Tables are keyed by the grammar, lark's version and this format.
+
+def built() -> bool:
+    return _PARSER is not None
+
+
+def tables_key() -> str:
+    import hashlib
+
+    text = f"{_TABLES_FORMAT}\0{lark.__version__}\0{_grammar()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def tables() -> str:
+    """The built parser's tables (``lark.Lark.memo_serialize``) as JSON text, with ``tables_key``."""
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+    from lark.lark import _LOAD_ALLOWED_OPTIONS
+
+    data, memo = _parser().memo_serialize([TerminalDef, Rule])
+    data["options"] = {n: v for n, v in data["options"].items() if n not in _LOAD_ALLOWED_OPTIONS}
+    return json.dumps(_tag({"key": tables_key(), "data": data, "memo": memo}), separators=(",", ":"))
+
+
+def load_tables(text: str) -> bool:
+    """Use the parser ``tables`` wrote, unless one is built already; False (and nothing changed)
+    when the text is not tables of this grammar, lark and format."""
+    global _PARSER
+    if _PARSER is not None:
+        return True
+    try:
+        found = _untag(json.loads(text))
+        if not isinstance(found, dict) or found.get("key") != tables_key():
+            return False
+        _PARSER = lark.Lark._load_from_dict(found["data"], found["memo"], transformer=_Builder())
+    except Exception:  # anything wrong with the text: build from the grammar as usual
+        return False
+    return True
+
+
+def _tag(value: Any) -> Any:
+    """JSON-safe form of serialized tables: dicts with non-string keys and tuples are tagged."""
+    if isinstance(value, dict):
+        if all(type(k) is str for k in value):
+            return {k: _tag(v) for k, v in value.items()}
+        return {"\0items": [[_tag(k), _tag(v)] for k, v in value.items()]}
+    if isinstance(value, tuple):
+        return {"\0tuple": [_tag(v) for v in value]}
+    if isinstance(value, list):
+        return [_tag(v) for v in value]
+    return value
+
+
+def _untag(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "\0items" in value:
+            return {_untag(k): _untag(v) for k, v in value["\0items"]}
+        if "\0tuple" in value:
+            return tuple(_untag(v) for v in value["\0tuple"])
+        return {k: _untag(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_untag(v) for v in value]
+    return value
 
 
 def parse(expression: str) -> Node:

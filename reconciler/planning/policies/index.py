@@ -59,6 +59,7 @@ class PlanIndex:
     # deployment -> the earliest time the clock alone may change its outcome (plan-cache validity)
     horizons: dict[str, datetime] = field(default_factory=dict)
     now_dependent: set[str] = field(default_factory=set)  # outcomes that depend on the clock's exact value
+    prior: Any = None  # deployment -> release identities of its previous outcome (``build.Prior``)
     _by_dep_env: dict[str, dict[str, list[TargetKey]]] = field(default_factory=dict)
     _by_resource: dict[str, list[TargetKey]] | None = None
 
