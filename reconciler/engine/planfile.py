@@ -5,8 +5,8 @@ A stored outcome is three parts, one after the other:
 
 1. a JSON line: the caller's head (the input digest), the outcome's small fields
    (``plancodec.encode_rest``), what a plan needs of its entries without reading them (how many
-   changes of each operation, how many blocked, the soonest next evaluation), and the sizes and
-   CRC-32 of the two parts below;
+   changes of each operation, how many blocked, the soonest next evaluation, the groups the text
+   view prints), and the sizes and CRC-32 of the two parts below;
 2. the entries in ``plancodec``'s compact JSON form;
 3. the JSON rows a plan prints for its changes and its blocked entries, as plain ASCII text (no
    JSON string around them, which would have to be unescaped).
@@ -25,9 +25,11 @@ from typing import Any
 
 from reconciler.engine import plancodec
 from reconciler.jsontext import Rows
+from reconciler.planning import groups
+from reconciler.planning.groups import Group
 from reconciler.planning.outcome import DeploymentOutcome
 
-FORMAT = 3
+FORMAT = 4
 _KINDS = ("changes", "blocked")
 
 
@@ -37,7 +39,8 @@ def dumps(outcome: DeploymentOutcome, head: dict[str, Any] | None = None) -> byt
     crc = zlib.crc32(rows[1], zlib.crc32(rows[0], zlib.crc32(body)))
     line = {**(head or {}), "format": FORMAT, **plancodec.encode_rest(outcome),
             "operations": outcome.operations(), "blockedCount": outcome.size("blocked"),
-            "soonest": plancodec.iso_time(outcome.soonest()), "sizes": [len(body), *map(len, rows)], "crc": crc}
+            "soonest": plancodec.iso_time(outcome.soonest()), "sizes": [len(body), *map(len, rows)], "crc": crc,
+            "groups": {kind: groups.encode(kind, outcome.groups(kind)) for kind in _KINDS}}
     return b"".join([json.dumps(line, separators=(",", ":"), default=str).encode(), b"\n", body, *rows])
 
 
@@ -73,6 +76,7 @@ class StoredOutcome(DeploymentOutcome):
         self._counts = {"changes": sum(operations.values()), "blocked": count}
         self._operations = {str(op): int(n) for op, n in operations.items()}
         self._soonest = plancodec.parse_time(soonest)
+        self._groups = {kind: groups.decode(kind, head["groups"][kind]) for kind in _KINDS}
         self._assigned: set[str] = set()  # entries assigned since: their rows are encoded again
         body, changes, _blocked = sizes
         self._blob, self._parts = blob, {"body": (start, start + body), "changes": (start + body, start + body + changes),
@@ -112,6 +116,9 @@ class StoredOutcome(DeploymentOutcome):
 
     def soonest(self):
         return super().soonest() if "_blocked" in self.__dict__ else self._soonest
+
+    def groups(self, kind: str) -> list[Group]:
+        return super().groups(kind) if kind in self._assigned else list(self._groups[kind])
 
     def rows(self, kind: str) -> Rows:
         if kind in self._assigned:

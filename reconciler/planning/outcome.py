@@ -31,6 +31,8 @@ from datetime import datetime
 
 from reconciler.jsontext import Rows
 from reconciler.models.keys import TargetKey
+from reconciler.planning import groups
+from reconciler.planning.groups import Group
 from reconciler.planning.plan import Blocked, Change, InFlight, Orphan, count_operations, soonest
 from reconciler.planning.releases import Release
 
@@ -67,6 +69,10 @@ class DeploymentOutcome:
     def size(self, kind: str) -> int:
         """How many ``changes`` or ``blocked`` entries (a stored outcome knows without decoding)."""
         return len(getattr(self, kind))
+
+    def groups(self, kind: str) -> list[Group]:
+        """The ``changes`` or ``blocked`` entries grouped as the text view prints them."""
+        return groups.group(kind, getattr(self, kind))
 
     def operations(self) -> dict[str, int]:
         """How many changes of each operation."""

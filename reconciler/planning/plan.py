@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from reconciler.jsontext import Rows, encode_row
+from reconciler.planning import groups as grouping
 from reconciler.models.keys import TargetKey
 
 if TYPE_CHECKING:  # only annotations: keeps plan (and the history view) light to import
@@ -230,6 +231,26 @@ class Plan:
         if self._size("blocked"):
             return 3
         return 0
+
+    def groups(self, kind: str) -> list[Any]:
+        """``changes`` or ``blocked`` collapsed into ``planning.groups.Group``s, in order: each
+        outcome's own while the plan's entries are exactly its outcomes' (no entry assigned since),
+        so that a plan of stored outcomes is printed without decoding them."""
+        state = self.__dict__
+        items, merged = state["_" + kind], [outcome for outcome, _ in state["_starts"][kind]]
+        done = 0
+        for outcome, first in state["_starts"][kind]:
+            mine = getattr(outcome, kind)
+            if first != done or not all(map(operator.is_, items[first:first + len(mine)], mine)):
+                return grouping.group(kind, self._entries(kind))
+            done += len(mine)
+        if done != len(items):
+            return grouping.group(kind, self._entries(kind))
+        return [g for outcome in merged + state["_pending"][kind] for g in outcome.groups(kind)]
+
+    def empty(self) -> bool:
+        """Nothing to change, block, finish or clean up (without reading the outcomes' entries)."""
+        return not (self._size("changes") or self._size("blocked") or self.in_flight or self.orphaned)
 
     def to_json(self, encoded: bool = False) -> dict[str, Any]:
         """The plan as JSON values; with ``encoded``, changes and blocked entries as ``Rows``."""

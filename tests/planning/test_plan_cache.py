@@ -41,7 +41,7 @@ def _plan(root: Path, now: datetime, cached: bool, monkeypatch):
         releases = {str(c.key): _release_fields(c.release) for c in result.plan.changes if c.release is not None}
         # reused outcomes' stored rows are printed as they are: the same text as encoding every entry
         assert jsonview.dumps(result.plan.to_json(encoded=True)) == jsonview.dumps(result.plan.to_json())
-        return result.plan.to_json(), releases, result.plan.unchanged
+        return result.plan.to_json(), releases, result.plan.unchanged, _text(result.plan)
     finally:
         session.close()
 
@@ -56,6 +56,7 @@ def _check(root: Path, now: datetime, monkeypatch) -> dict:
     assert cached[0] == full[0]
     assert cached[1] == full[1]
     assert cached[2] == full[2]
+    assert cached[3] == full[3]  # the text view, printed from stored groups
     return full[0]
 
 
@@ -238,6 +239,8 @@ def test_a_plan_printed_from_stored_outcomes_never_decodes_their_entries(tmp_pat
         session.close()
     stored = plan.__dict__["_pending"]["changes"]
     assert stored and all(isinstance(o, planfile.StoredOutcome) for o in stored)
+    printed = _text(plan)
+    assert not any("_changes" in o.__dict__ or "_blocked" in o.__dict__ for o in stored)
     text = jsonview.dumps(plan.to_json(encoded=True))
     assert plan.exit_code() == 2 and iso(plan.next_evaluation) == full["nextEvaluation"]
     assert not any("_changes" in o.__dict__ or "_blocked" in o.__dict__ for o in stored)
@@ -245,6 +248,23 @@ def test_a_plan_printed_from_stored_outcomes_never_decodes_their_entries(tmp_pat
     assert [c.to_json() for c in plan.changes] == full["changes"]  # decoded now
     assert all("_changes" in o.__dict__ for o in stored)
     assert text == jsonview.dumps(plan.to_json())
+    assert printed == _text(plan) == _text(_full_plan(state.root, state.now, monkeypatch))
+    assert "batch" in printed or "next evaluation" in printed
+
+
+def _text(plan) -> str:
+    from reconciler.cli.commands.plan import _plain
+
+    return _plain(plan)
+
+
+def _full_plan(root: Path, now: datetime, monkeypatch):
+    monkeypatch.setenv("RECONCILER_PLAN_CACHE", "0")
+    session = open_session(str(root), readonly=True)
+    try:
+        return make_plan(session, now).plan
+    finally:
+        session.close()
 
 
 def test_a_stored_outcome_with_assigned_entries_prints_those(tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ from datetime import datetime
 from rich.console import Console
 from rich.markup import escape
 
+from reconciler.planning.groups import Group, blocked_key, change_key
 from reconciler.planning.plan import Blocked, Change, Plan, utc
 
 SYMBOLS = {"install": ("+", "green"), "upgrade": ("~", "yellow"), "reinstall": ("↻", "cyan"),
@@ -27,19 +28,21 @@ def short_time(value: datetime | None) -> str:
 
 
 def _versions(change: Change) -> str:
-    if change.operation == "uninstall":
-        return change.from_version or ""
-    if change.from_version and change.from_version != change.to_version:
-        return f"{change.from_version} → {change.to_version}"
-    return change.to_version or ""
+    return _shown_versions(change.operation, change.from_version, change.to_version)
+
+
+def _shown_versions(operation: str, from_version: str | None, to_version: str | None) -> str:
+    if operation == "uninstall":
+        return from_version or ""
+    if from_version and from_version != to_version:
+        return f"{from_version} → {to_version}"
+    return to_version or ""
 
 
 def group_changes(changes: list[Change]) -> "OrderedDict[tuple, list[Change]]":
     groups: OrderedDict[tuple, list[Change]] = OrderedDict()
     for change in changes:
-        key = (change.key.deployment, change.operation, change.from_version, change.to_version, change.reason,
-               change.batch)
-        groups.setdefault(key, []).append(change)
+        groups.setdefault(change_key(change), []).append(change)
     return groups
 
 
@@ -63,16 +66,14 @@ def batch_label(change: Change, totals: dict[tuple[str, str], int]) -> str:
 def group_blocked(blocked: list[Blocked]) -> "OrderedDict[tuple, list[Blocked]]":
     groups: OrderedDict[tuple, list[Blocked]] = OrderedDict()
     for item in blocked:
-        key = (item.key.deployment, item.version, item.policy, item.rule, item.message, item.next_evaluation)
-        groups.setdefault(key, []).append(item)
+        groups.setdefault(blocked_key(item), []).append(item)
     return groups
 
 
-def _where(keys: list) -> str:
-    if len(keys) == 1:
-        return f"{keys[0].resource} ({keys[0].environment})"
-    envs = sorted({k.environment for k in keys})
-    return f"{len(keys)} targets ({', '.join(envs)})"
+def _where_group(group: Group) -> str:
+    if group.single is not None:
+        return f"{group.single[0]} ({group.single[1]})"
+    return f"{group.count} targets ({', '.join(group.environments)})"
 
 
 def render(plan: Plan, console: Console) -> None:
@@ -81,19 +82,18 @@ def render(plan: Plan, console: Console) -> None:
     console.print()
     for note in plan.notes:
         console.print(f"  [bold yellow]‼ {escape(note)}[/]")
-    totals = batch_totals(plan.changes)
-    for (dep, op, _f, _t, reason, _b), items in group_changes(plan.changes).items():
+    for group in plan.groups("changes"):
+        dep, op, from_version, to_version, reason, batch = group.key
         symbol, colour = SYMBOLS.get(op, ("*", "white"))
-        what = f"{op} {dep} {_versions(items[0])} on {_where([c.key for c in items])}"
-        batch = batch_label(items[0], totals)
-        what += f", {batch}" if batch else ""
+        what = f"{op} {dep} {_shown_versions(op, from_version, to_version)} on {_where_group(group)}"
+        what += f", batch {batch} of {group.batches}" if batch is not None else ""
         console.print(f"  [{colour}]{symbol} {escape(what)}[/]  [dim]{escape(reason)}[/]")
-        files = sorted({p for c in items for p, a in c.artifacts.items() if a.get("changed")})
-        if files:
-            console.print(f"      [dim]artifacts: {escape(', '.join(files))}[/]")
-    for (dep, version, policy, rule, message, nxt), items in group_blocked(plan.blocked).items():
+        if group.files:
+            console.print(f"      [dim]artifacts: {escape(', '.join(group.files))}[/]")
+    for group in plan.groups("blocked"):
+        dep, version, policy, rule, message, nxt = group.key
         when = f"; next evaluation {short_time(nxt)}" if nxt else "; waits for a person"
-        head = f"blocked {dep} {version} on {_where([b.key for b in items])}".replace("  ", " ")
+        head = f"blocked {dep} {version} on {_where_group(group)}".replace("  ", " ")
         console.print(f"  [bold red]! {escape(head)}[/]  {escape(message)} [dim]\\[{escape(policy)}/{escape(rule)}"
                       f"{escape(when)}][/]")
     for item in plan.in_flight:
@@ -102,7 +102,7 @@ def render(plan: Plan, console: Console) -> None:
     for orphan in plan.orphaned:
         console.print(f"  [yellow]? orphaned[/] {escape(orphan.target)} {escape(orphan.version)} "
                       f"[dim]{escape(orphan.reason)}[/]")
-    if not (plan.changes or plan.blocked or plan.in_flight or plan.orphaned):
+    if plan.empty():
         console.print("  No changes. Every release target runs its desired release.")
     console.print()
     console.print(summary_line(plan))
