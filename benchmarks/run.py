@@ -7,7 +7,8 @@ Figures (issue "Performance at Ctrlplane's benchmark scale"), per scale factor:
     present (the first plan of a fleet: 150,000 installs and 150,000 unchanged targets at scale 1);
  2. ``plan_warm``: the same, caches filled, nothing changed; ``plan_warm_text`` in the text view;
  3. ``plan_after_one_version``: warm, after one Version document was added (Ctrlplane's scenario);
-    ``*_in_process``: the same measured in a long-lived process (``run``, ``watch``, ``serve``);
+    ``*_in_process``: the same measured in a long-lived process (``run``, ``watch``, ``serve``), one
+    of its own (``inprocess.py``: medians of three rounds);
  4. peak RSS of each CLI run;
  5. apply throughput with the command agent running ``true``, on SQLite and PostgreSQL;
  6. ``history --deployment D --page 1`` with 1,000,000 task rows (query time and CLI wall time);
@@ -89,7 +90,7 @@ def plan_figures(work: Path, scale: float, cache: Path) -> dict[str, float]:
     measure(*plan_cmd(root), env=env)
     warm, warm_rss = measure(*plan_cmd(root), env=env)
     warm_text, _ = measure(*plan_cmd(root, "text"), env=env)
-    warm_in_process = _in_process(root, cache)
+    warm_in_process, incremental_in_process = _in_process(root, cache)
     with open(root / "deployments" / "svc-07.yaml", "a") as handle:
         handle.write(NEW_VERSION)
     incremental, inc_rss = measure(*plan_cmd(root), env=env)
@@ -100,7 +101,7 @@ def plan_figures(work: Path, scale: float, cache: Path) -> dict[str, float]:
     figure("plan_warm_text" + suffix, warm_text, "s")
     figure("plan_warm_in_process" + suffix, warm_in_process, "s")
     figure("plan_after_one_version" + suffix, incremental, "s")
-    figure("plan_after_one_version_in_process" + suffix, _in_process_incremental(root, cache), "s")
+    figure("plan_after_one_version_in_process" + suffix, incremental_in_process, "s")
     figure("rss_plan_cold" + suffix, cold_rss, "MB")
     figure("rss_plan_warm" + suffix, warm_rss, "MB")
     figure("rss_plan_after_one_version" + suffix, inc_rss, "MB")
@@ -114,45 +115,14 @@ def _targets(root: Path) -> int:
     return len(compute_targets(open_workspace(str(root)).catalog))
 
 
-def _in_process(root: Path, cache: Path) -> float:
-    """A long-lived planner (watch, run, serve) planning again with nothing changed."""
-    from reconciler.engine.planner import make_plan
-    from reconciler.engine.session import open_session
-
-    os.environ["RECONCILER_CACHE_DIR"] = str(cache)
-    when = datetime(2026, 11, 22, 10, tzinfo=UTC)
-    session = open_session(str(root), readonly=True)
-    try:
-        make_plan(session, when)
-        start = time.perf_counter()
-        again = open_session(str(root), readonly=True)
-        make_plan(again, when)
-        again.close()
-        return time.perf_counter() - start
-    finally:
-        session.close()
-
-
-def _in_process_incremental(root: Path, cache: Path) -> float:
-    """A long-lived planner re-planning after a one-file edit: a Version document no plan (and no
-    cache) has seen yet, added to a deployment it planned before."""
-    from reconciler.engine.planner import make_plan
-    from reconciler.engine.session import open_session
-
-    os.environ["RECONCILER_CACHE_DIR"] = str(cache)
-    when = datetime(2026, 11, 22, 10, tzinfo=UTC)
-    session = open_session(str(root), readonly=True)
-    try:
-        make_plan(session, when)
-        with open(root / "deployments" / "svc-07.yaml", "a") as handle:
-            handle.write(NEW_VERSION.replace("v1.5.0", "v1.6.0").replace("09:00", "09:30"))
-        start = time.perf_counter()
-        reopened = open_session(str(root), readonly=True)
-        make_plan(reopened, when)
-        reopened.close()
-        return time.perf_counter() - start
-    finally:
-        session.close()
+def _in_process(root: Path, cache: Path) -> tuple[float, float]:
+    """(warm, after one new version) of a long-lived planner, in a process of its own."""
+    out = subprocess.run([sys.executable, str(HERE / "inprocess.py"), str(root), str(cache)], capture_output=True,
+                         text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"in-process benchmark failed\n{out.stderr}")
+    warm, incremental = out.stdout.split()
+    return float(warm), float(incremental)
 
 
 def apply_throughput(work: Path, url: str | None, label: str, targets: int = 1000) -> None:

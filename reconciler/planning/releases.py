@@ -153,15 +153,17 @@ def build_release(catalog: Catalog, key: TargetKey, version: Version, render: Re
         vview = memo[("version-view", dep.name, version.tag, created_at)] = selectors.version_view(version,
                                                                                                    created_at)
     context = {**views, "version": vview, "variables": shown, "system": dep.system, "target": str(key)}
-    config = _render_config(merged, render, context, memo) if type(merged) is dict else _render_shared(
-        merged, render, context, memo)
+    if type(merged) is dict:
+        config, content = _render_config(merged, render, context, memo)
+    else:
+        config, content = _render_shared(merged, render, context, memo), None
     secrets = {k: r.secret for k, r in resolved.items() if r.secret}
     inputs = _inputs(dep, agent, version, env, res, resolved, secret_digests, memo)
     if dep.artifacts:
         inputs["templates"] = {a.template: (template_digests or {}).get(a.template or "", "")
                                for a in dep.artifacts if a.template}
     placement = {"resource": key.resource, **{f: get_path(config, f) for f in (*placement_fields, *dep.placement)}}
-    config_digest = digest(config)
+    config_digest = _config_digest(config, content, memo)
     # The id covers what the job receives; resource and environment digests are kept in ``inputs``
     # only to explain a change, since they matter only through the rendered config and variables.
     identity = {"target": str(key), "version": version.tag, "variables": shown, "config": config_digest,
@@ -230,13 +232,16 @@ _SHARED_TEMPLATE = re.compile(  # text with only {{ version.x }}, {{ deployment.
 _PLAIN, _LIST, _TREE = 0, 1, 2
 
 
-def _render_config(merged: dict[str, Any], render: Render, context: Mapping[str, Any], memo: dict[Any, Any]) -> Any:
+def _render_config(merged: dict[str, Any], render: Render, context: Mapping[str, Any],
+                   memo: dict[Any, Any]) -> tuple[dict[str, Any], tuple | None]:
     """``_render_shared`` of a whole job config, with its shape worked out once per config: which
-    top-level values are plain (copied), lists of plain strings (copied), or need rendering."""
+    top-level values are plain (copied), lists of plain strings (copied), or need rendering.
+    Returns the config and, when every rendered value is a scalar, a key of its content (the
+    config's shape and those values, typed), so that its digest is computed once per content."""
     shape = memo.get(("config-shape", id(merged)))
     if shape is None:
         shape = memo[("config-shape", id(merged))] = ([(k, _kind(v), v) for k, v in merged.items()], merged)
-    out, errors = {}, []
+    out, errors, rendered = {}, [], [id(merged)]
     for k, kind, v in shape[0]:
         if kind == _PLAIN:
             out[k] = v
@@ -244,13 +249,32 @@ def _render_config(merged: dict[str, Any], render: Render, context: Mapping[str,
             out[k] = list(v)
         else:
             try:
-                out[k] = _render_shared(v, render, context, memo)
+                value = out[k] = _render_shared(v, render, context, memo)
             except TemplateError as exc:  # go on: every failing setting is reported
                 exc.setting = k  # type: ignore[attr-defined]
                 errors.append(exc)
+                continue
+            if rendered is not None and type(value) in _SCALARS:
+                rendered += (type(value), value)
+            else:
+                rendered = None
     if errors:
         raise errors[0] if len(errors) == 1 else TemplateErrors(errors)
-    return out
+    return out, tuple(rendered) if rendered is not None else None
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _config_digest(config: dict[str, Any], content: tuple | None, memo: dict[Any, Any]) -> str:
+    """``digest(config)``, remembered by ``content`` (``_render_config``'s key) when there is one."""
+    if content is None:
+        return digest(config)
+    key = ("config-digest", content)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = digest(config)
+    return found
 
 
 def _kind(value: Any) -> int:
