@@ -150,7 +150,7 @@ def _plan_target(index: PlanIndex, key: TargetKey, render: Render, outcome: Depl
         outcome.in_flight.append(InFlight(name, task.id, task.operation, task.status, task.version))
         return
     state = facts.states.get(name)
-    decision = decide.decide(index, key, state=state)
+    decision = decide.decide(index, key, state=state, name=name)
     if decision.version is None:
         _blocked_or_unchanged(index, outcome, decision, state)
         return

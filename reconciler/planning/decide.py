@@ -23,6 +23,7 @@ from reconciler.planning.policies.base import RuleContext, Verdict
 from reconciler.planning.policies.index import PlanIndex
 
 _LOOKUP = object()
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -87,29 +88,32 @@ def active_pin(index: PlanIndex, key: TargetKey, views: dict[str, Any]) -> Pin |
     return None
 
 
-def decide(index: PlanIndex, key: TargetKey, *, explain: bool = False, state: Any = _LOOKUP) -> Decision:
+def decide(index: PlanIndex, key: TargetKey, *, explain: bool = False, state: Any = _LOOKUP,
+           name: str | None = None) -> Decision:
     """The desired version of ``key`` and, if a newer one is held back, the verdict holding it.
-    ``state`` is the target's recorded state if the caller already looked it up.
+    ``state`` is the target's recorded state and ``name`` its key as text, if the caller has them.
 
     When every verdict consulted depended only on the environment, the version and what the target
     runs (not on the target itself), the decision is shared by every target of the deployment ×
     environment running the same version, and computed once for them.
     """
     facts = index.facts
-    name = str(key)
+    name = name or str(key)
     if state is _LOOKUP:
         state = facts.states.get(name)
     current = state.version if state else None
     views = target_views(index, key) if index.catalog.pins else None
     pin = active_pin(index, key, views) if views is not None else None  # type: ignore[arg-type]
-    held = {h.version for h in facts.holds if h.target == name} if facts.holds else set()
+    held = {h.version for h in facts.holds if h.target == name} if facts.holds else _NONE
     shared = None if (explain or pin is not None or held or facts.active.get(name)) else \
         ("decision", key.deployment, key.environment, current)
     if shared is not None:
         found = index.memo.get(shared)
-        if found is not None:
-            return Decision(key, found.version, found.blocked, found.blocked_version, found.pin, found.trace,
-                            found.skipped, found.passed)
+        if found is not None:  # a copy for this target (sharing the verdict lists, which nobody changes)
+            decision = object.__new__(Decision)
+            decision.__dict__.update(found.__dict__)
+            decision.key = key
+            return decision
     decision, specific = _walk(index, key, views or target_views(index, key), current, pin, held, explain)
     if shared is not None and not specific:
         index.memo[shared] = decision
@@ -145,7 +149,10 @@ def _walk(index: PlanIndex, key: TargetKey, views, current, pin, held, explain) 
                 index.expires(key.deployment, verdict.changes_at)
         if explain:
             decision.trace.append((version.tag, verdicts))
-        first_bad = next((v for v in verdicts if not v.allowed), None)
+        if explain:
+            first_bad = next((v for v in verdicts if not v.allowed), None)
+        else:  # short-circuited: only the last verdict can be one that does not allow
+            first_bad = verdicts[-1] if verdicts and not verdicts[-1].allowed else None
         if first_bad is None:
             if decision.version is None:
                 decision.version = version
@@ -171,7 +178,7 @@ def _more_telling(new: Verdict, old: Verdict | None) -> bool:
     return old.status == "deny" and old.next_evaluation is None and new.status == "pending"
 
 
-def _not_candidate(version: Version, current: str | None, held: set[str]) -> str:
+def _not_candidate(version: Version, current: str | None, held: set[str] | frozenset[str]) -> str:
     if version.tag in held:
         return "held off this target after a failed rollout (reconciler release-hold to lift)"
     if version.status == "ready":
