@@ -24,9 +24,13 @@ def prime() -> None:
     if text is not None and parser.load_tables(text):
         return
     try:
+        text = parser.tables()
+    except Exception:  # noqa: BLE001 - a lark that serializes differently: the grammar-built parser serves
+        return
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(parser.tables(), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
         pass  # an optimisation; a read-only cache folder must not fail a command
