@@ -121,9 +121,8 @@ class PlanCache:
                 outcome = plancodec.detached(outcome)
                 _remember(_MEMORY, (self.scope, name), (digest, outcome))
             return outcome
-        if found is not None:  # this process planned it under other inputs
+        if found is not None:  # this process planned it under other inputs (another may have stored it since)
             self._stale[name] = found[1]
-            return None
         blob = self._read_bytes(f"{quote(name, safe='')}.plan")
         if blob is None:
             return None
@@ -132,7 +131,7 @@ class PlanCache:
         except (KeyError, TypeError, ValueError, IndexError):
             return None
         if head.get("digest") != digest:
-            if head.get("code") == code_version():
+            if head.get("code") == code_version() and found is None:
                 self._stale[name] = outcome
             return None
         _remember(_MEMORY, (self.scope, name), (digest, outcome))
