@@ -1,6 +1,7 @@
 """Task queries of the SQL store: create, read, page, start attempts, finish atomically.
 
-A mixin for ``SqlStore``; expects ``self._read()``/``self._write()`` transaction helpers and
+A mixin for ``SqlStore``; expects ``self._read()``/``self._write()`` transaction helpers,
+``self._statement()`` (a single-statement write: autocommit on PostgreSQL), ``self.backend`` and
 ``self.workspace``.
 """
 
@@ -46,6 +47,7 @@ def state_values(state: TargetState, workspace: str) -> dict[str, Any]:
 
 class TaskQueries:
     workspace: str
+    backend: str
 
     def _ws(self, table: sa.Table) -> sa.ColumnElement[bool]:
         return table.c.workspace == self.workspace
@@ -158,14 +160,15 @@ class TaskQueries:
         starts (None) when the task was canceled or a cancel was requested.
         """
         params = {"ws": self.workspace, "tid": task_id, "run_id": run_id, "at": at}
-        with self._write() as conn:
-            if conn.dialect.name == "postgresql" and not interrupted_previous:  # one round trip
+        if self.backend == "postgresql" and not interrupted_previous:  # one statement, one round trip
+            with self._statement() as conn:
                 row = conn.execute(_PG_START[unless_canceled], params).first()
                 if row is not None:
                     return row.attempt
                 if unless_canceled and self._task_exists(conn, task_id):
                     return None
-                raise NotFoundError(f"no task with id {task_id!r}")
+            raise NotFoundError(f"no task with id {task_id!r}")
+        with self._write() as conn:
             row = conn.execute(_START_GUARDED if unless_canceled else _START, params).first()
             if row is None:
                 if unless_canceled and self._task_exists(conn, task_id):
@@ -210,15 +213,17 @@ class TaskQueries:
         values: dict[str, Any] = {"status": status, "message": message, "finished_at": at, **(extra or {})}
         if log is not None:
             values.update(log=log, log_truncated=log_truncated)
+        logged = log is not None
+        if not extra and clear_state is None and self.backend == "postgresql":
+            params = {"ws": self.workspace, "tid": task_id, **values, "amessage": message[:2000]}
+            if new_state is not None:  # task, attempt and target state in one statement, one round trip
+                params.update({f"s_{k}": v for k, v in state_values(new_state, self.workspace).items()})
+            with self._statement() as conn:
+                conn.execute(_PG_FINISH[logged, new_state is not None], params)
+            return
         with self._write() as conn:
-            if log is not None and not extra and clear_state is None and conn.dialect.name == "postgresql":
-                params = {"ws": self.workspace, "tid": task_id, **values, "amessage": message[:2000]}
-                if new_state is not None:  # task, attempt and target state in one round trip
-                    params.update({f"s_{k}": v for k, v in state_values(new_state, self.workspace).items()})
-                conn.execute(_PG_FINISH[new_state is not None], params)
-                return
-            if log is not None and not extra:  # the common case, as statements built once
-                conn.execute(_FINISH_WITH_LOG, {"ws": self.workspace, "tid": task_id, **values})
+            if not extra:  # the common case, as statements built once
+                conn.execute(_FINISH[logged], {"ws": self.workspace, "tid": task_id, **values})
             else:
                 conn.execute(sa.update(tasks).where(self._ws(tasks), tasks.c.id == task_id).values(**values))
             conn.execute(_CLOSE_ATTEMPT, {"ws": self.workspace, "tid": task_id, "status": status,
@@ -270,9 +275,17 @@ def _aware(value: Any) -> Any:
 
 # Hot statements of every task, built once (bind parameters), so that a busy apply does not pay
 # for constructing them and computing their cache keys again for every task.
-_FINISH_WITH_LOG = sa.update(tasks).where(tasks.c.workspace == sa.bindparam("ws"), tasks.c.id == sa.bindparam("tid")) \
-    .values(status=sa.bindparam("status"), message=sa.bindparam("message"), finished_at=sa.bindparam("finished_at"),
-            log=sa.bindparam("log"), log_truncated=sa.bindparam("log_truncated"))
+def _finish(with_log: bool) -> Any:
+    """The task's closing update; without ``with_log`` its log is left as it is (an agent that
+    printed nothing)."""
+    values = {c: sa.bindparam(c) for c in ("status", "message", "finished_at")}
+    if with_log:
+        values.update(log=sa.bindparam("log"), log_truncated=sa.bindparam("log_truncated"))
+    return sa.update(tasks).where(tasks.c.workspace == sa.bindparam("ws"), tasks.c.id == sa.bindparam("tid")) \
+        .values(**values)
+
+
+_FINISH = {True: _finish(True), False: _finish(False)}
 _CLOSE_ATTEMPT = sa.update(attempts).where(
     attempts.c.workspace == sa.bindparam("ws"), attempts.c.task_id == sa.bindparam("tid"),
     attempts.c.finished_at.is_(None),
@@ -316,8 +329,8 @@ def _pg_start(guarded: bool) -> Any:
     return postgresql.insert(attempts).from_select(columns, rows).returning(attempts.c.attempt).add_cte(started)
 
 
-def _pg_finish(with_state: bool) -> Any:
-    task = _FINISH_WITH_LOG.returning(tasks.c.id).cte("finished")
+def _pg_finish(with_log: bool, with_state: bool) -> Any:
+    task = _FINISH[with_log].returning(tasks.c.id).cte("finished")
     attempt = _CLOSE_ATTEMPT.returning(attempts.c.task_id).cte("closed")
     # state parameters are prefixed: a parameter named like a column of tasks would join its SET
     main = _upsert(postgresql, "s_") if with_state else sa.select(sa.literal(1))
@@ -325,4 +338,4 @@ def _pg_finish(with_state: bool) -> Any:
 
 
 _PG_START = {False: _pg_start(False), True: _pg_start(True)}
-_PG_FINISH = {False: _pg_finish(False), True: _pg_finish(True)}
+_PG_FINISH = {(log, state): _pg_finish(log, state) for log in (False, True) for state in (False, True)}

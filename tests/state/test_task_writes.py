@@ -1,0 +1,58 @@
+"""A task's writes on the SQL stores: what a finish without a log keeps, and on PostgreSQL that a
+task's start and finish are one statement each, committed by itself (no BEGIN/COMMIT round trips)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from reconciler.models import statuses
+from reconciler.state.store import open_store
+from tests.state.test_conformance import T0, state, task
+
+
+@pytest.fixture
+def store(state_url, tmp_path):
+    s = open_store(state_url, f"ws-{uuid.uuid4().hex[:8]}", tmp_path)
+    yield s
+    s.close()
+
+
+def test_a_finish_without_a_log_keeps_the_log_closes_the_attempt_and_records_state(store):
+    store.create_tasks([task("t1")])
+    store.start_attempt("t1", "r", T0)
+    store.update_task("t1", log="from the agent")
+    store.finish_task("t1", status=statuses.DONE, message="ok", at=T0 + timedelta(minutes=1), new_state=state())
+    done = store.get_task("t1")
+    assert (done.status, done.message, done.log, done.finished_at) == (statuses.DONE, "ok", "from the agent",
+                                                                        T0 + timedelta(minutes=1))
+    assert [(a.status, a.finished_at) for a in store.attempts("t1")] == [(statuses.DONE, T0 + timedelta(minutes=1))]
+    assert store.target_states()["api/prod/c1"].last_task_id == "t1"
+    store.create_tasks([task("t2", target="api/prod/c2")])
+    store.start_attempt("t2", "r", T0)
+    store.finish_task("t2", status=statuses.FAILED, message="exit code 1", at=T0)
+    assert store.get_task("t2").status == statuses.FAILED and "api/prod/c2" not in store.target_states()
+    assert [a.status for a in store.attempts("t2")] == [statuses.FAILED]
+
+
+@pytest.mark.parametrize("log", [None, "some output"])
+def test_postgres_task_start_and_finish_are_one_autocommitted_statement_each(pg_db, tmp_path, log):
+    store = open_store(pg_db, "ws", tmp_path)
+    try:
+        store.create_tasks([task("t1")])
+        seen: list[bool] = []
+
+        @event.listens_for(store.engine, "before_cursor_execute")
+        def _count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+            seen.append(conn.connection.dbapi_connection.autocommit)
+
+        assert store.start_attempt("t1", "r", T0, unless_canceled=True) == 1
+        store.finish_task("t1", status=statuses.DONE, message="ok", at=T0, log=log, new_state=state())
+        assert seen == [True, True]
+        assert store.get_task("t1").status == statuses.DONE and store.attempts("t1")[0].status == statuses.DONE
+        assert store.target_states()["api/prod/c1"].version == "v1"
+    finally:
+        store.close()
