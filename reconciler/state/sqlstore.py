@@ -1,9 +1,8 @@
 """The SQL state store (SQLite and PostgreSQL through SQLAlchemy Core).
 
 Reads run in plain transactions; writes run in ``BEGIN IMMEDIATE`` on SQLite so concurrent writers
-queue on the database lock instead of failing mid-transaction. A write that is one statement on
-PostgreSQL (a task's start or finish) runs in autocommit: the statement is its own transaction,
-just as atomic and durable, without the round trips of ``BEGIN`` and ``COMMIT``.
+queue on the database lock instead of failing mid-transaction. Every task's start and finish go
+through ``hotwrites`` (compiled once; one autocommitted statement each on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from reconciler.errors import StateError
 from reconciler.models.records import ApprovalRecord, HoldRecord, LockInfo, ReleaseRecord, TargetState, Trace
 from reconciler.state import engine as engines
 from reconciler.state import migrate
+from reconciler.state.hotwrites import HotWrites
 from reconciler.state.schema import (
     approvals,
     holds,
@@ -44,9 +44,7 @@ class SqlStore(TaskQueries, ApiQueries):
         self.workspace = workspace
         self.engine = engines.create(url)
         self.backend = self.engine.dialect.name
-        # the same pool; each statement on its connections commits by itself (PostgreSQL only)
-        self._autocommit = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
-                            if self.backend == "postgresql" else None)
+        self._hot = HotWrites(self.engine)
         self._wrote = False  # PRAGMA optimize on close only after writes (read-only plans skip it)
         try:
             migrate.ensure_schema(self.engine)
@@ -74,19 +72,6 @@ class SqlStore(TaskQueries, ApiQueries):
     def _write(self) -> Iterator[sa.Connection]:
         self._wrote = True
         with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
-            yield conn
-
-    @contextmanager
-    def _statement(self) -> Iterator[sa.Connection]:
-        """A connection for a write that is a single statement: in autocommit on PostgreSQL (the
-        statement is the transaction), else as ``_write``. Never run two writes on it that must
-        commit together."""
-        if self._autocommit is None:
-            with self._write() as conn:
-                yield conn
-            return
-        self._wrote = True
-        with self._autocommit.connect() as conn:
             yield conn
 
     # -- meta -------------------------------------------------------------------------------

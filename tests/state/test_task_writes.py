@@ -1,8 +1,9 @@
 """A task's writes on the SQL stores: what a finish without a log keeps, and on PostgreSQL that a
-task's start and finish are one statement each, committed by itself (no BEGIN/COMMIT round trips)."""
+task's start and finish are one round trip each (one autocommitted statement, no BEGIN/COMMIT)."""
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from datetime import timedelta
 
@@ -39,20 +40,33 @@ def test_a_finish_without_a_log_keeps_the_log_closes_the_attempt_and_records_sta
 
 
 @pytest.mark.parametrize("log", [None, "some output"])
-def test_postgres_task_start_and_finish_are_one_autocommitted_statement_each(pg_db, tmp_path, log):
+def test_postgres_task_start_and_finish_are_one_round_trip_each(pg_db, tmp_path, log):
+    """Traced with libpq's own protocol trace: two statements, no BEGIN or COMMIT."""
+    from psycopg.pq import Trace
+
     store = open_store(pg_db, "ws", tmp_path)
+    trace = tempfile.TemporaryFile()
     try:
         store.create_tasks([task("t1")])
-        seen: list[bool] = []
 
-        @event.listens_for(store.engine, "before_cursor_execute")
-        def _count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-            seen.append(conn.connection.dbapi_connection.autocommit)
+        @event.listens_for(store.engine, "checkout")
+        def _trace(dbapi_conn, record, proxy):  # noqa: ANN001
+            dbapi_conn.pgconn.trace(trace.fileno())
+            dbapi_conn.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS | Trace.REGRESS_MODE)
+
+        @event.listens_for(store.engine, "checkin")
+        def _untrace(dbapi_conn, record):  # noqa: ANN001
+            dbapi_conn.pgconn.untrace()
 
         assert store.start_attempt("t1", "r", T0, unless_canceled=True) == 1
         store.finish_task("t1", status=statuses.DONE, message="ok", at=T0, log=log, new_state=state())
-        assert seen == [True, True]
+        event.remove(store.engine, "checkout", _trace)
+        trace.seek(0)
+        lines = [line.split("\t") for line in trace.read().decode().splitlines()]
+        messages = [fields[2].split()[0] for fields in lines if len(fields) > 2 and fields[2].strip()]
+        assert messages.count("ReadyForQuery") == 2 and "Query" not in messages  # no BEGIN, no COMMIT
         assert store.get_task("t1").status == statuses.DONE and store.attempts("t1")[0].status == statuses.DONE
         assert store.target_states()["api/prod/c1"].version == "v1"
     finally:
         store.close()
+        trace.close()
