@@ -26,6 +26,7 @@ from reconciler.state.schema import (
     holds,
     locks,
     meta,
+    plan_epoch_shards,
     plan_epochs,
     releases,
     target_state,
@@ -189,10 +190,19 @@ class SqlStore(TaskQueries, ApiQueries):
 
     def plan_epochs(self) -> dict[str, str]:
         """deployment -> a token that changes whenever recorded state planning reads for it changes
-        (maintained by database triggers, so every writer counts)."""
+        (maintained by database triggers, so every writer counts). On PostgreSQL a deployment's
+        epoch is kept in shards (migration 0008): its token is all of them, in shard order."""
+        if self.backend != "postgresql":
+            with self._read() as conn:
+                rows = conn.execute(sa.select(plan_epochs.c.deployment, plan_epochs.c.token).where(self._ws(plan_epochs)))
+                return {r[0]: r[1] for r in rows}
+        s = plan_epoch_shards
         with self._read() as conn:
-            rows = conn.execute(sa.select(plan_epochs.c.deployment, plan_epochs.c.token).where(self._ws(plan_epochs)))
-            return {r[0]: r[1] for r in rows}
+            rows = conn.execute(sa.select(s.c.deployment, s.c.token).where(self._ws(s)).order_by(s.c.deployment, s.c.shard))
+            tokens: dict[str, list[str]] = {}
+            for deployment, token in rows:
+                tokens.setdefault(deployment, []).append(token)
+        return {deployment: ",".join(parts) for deployment, parts in tokens.items()}
 
     def releases_by_id(self, ids: list[str]) -> dict[str, ReleaseRecord]:
         """Many releases in a few queries (planning's diffs against what runs)."""
