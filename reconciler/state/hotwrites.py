@@ -16,7 +16,7 @@ which makes the statement its own transaction (as atomic and durable, without th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -51,8 +51,9 @@ class Prepared:
 class HotWrites:
     """A task's start and finish on ``engine`` (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: sa.Engine):
+    def __init__(self, engine: sa.Engine, writers: AbstractContextManager[Any] = nullcontext()):
         self.engine = engine
+        self.writers = writers  # held around a SQLite write transaction (``SqlStore._writers``)
         self.postgres = engine.dialect.name == "postgresql"
         self._prepared: dict[int, Prepared] = {}
 
@@ -76,14 +77,15 @@ class HotWrites:
                 finally:
                     raw.driver_connection.autocommit = False
                 return
-            cursor = raw.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
-                yield cursor
-                cursor.execute("COMMIT")
-            except BaseException:
-                raw.rollback()
-                raise
+            with self.writers:
+                cursor = raw.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cursor
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    raw.rollback()
+                    raise
         finally:
             raw.close()  # back to the pool
 

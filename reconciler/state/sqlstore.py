@@ -7,7 +7,9 @@ through ``hotwrites`` (compiled once; one autocommitted statement each on Postgr
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -45,7 +47,11 @@ class SqlStore(TaskQueries, ApiQueries):
         self.workspace = workspace
         self.engine = engines.create(url)
         self.backend = self.engine.dialect.name
-        self._hot = HotWrites(self.engine)
+        # SQLite has one writer at a time: this process's threads take turns on a lock, handed over
+        # at once, rather than in SQLite's busy handler, which sleeps up to 100 ms between tries
+        # (other processes still wait there). PostgreSQL writers run concurrently.
+        self._writers = threading.RLock() if self.backend == "sqlite" else contextlib.nullcontext()
+        self._hot = HotWrites(self.engine, self._writers)
         self._wrote = False  # PRAGMA optimize on close only after writes (read-only plans skip it)
         try:
             migrate.ensure_schema(self.engine)
@@ -72,7 +78,8 @@ class SqlStore(TaskQueries, ApiQueries):
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         self._wrote = True
-        with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+        with self._writers, self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, \
+                conn.begin():
             yield conn
 
     # -- meta -------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ task's start and finish are one round trip each (one autocommitted statement, no
 from __future__ import annotations
 
 import tempfile
+import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -70,3 +72,44 @@ def test_postgres_task_start_and_finish_are_one_round_trip_each(pg_db, tmp_path,
     finally:
         store.close()
         trace.close()
+
+
+def test_sqlite_writers_of_one_process_take_turns_without_the_busy_handler(tmp_path):
+    """With SQLite's busy timeout at 0, a second writer that reached the database while the first
+    held the write lock would fail at once ("database is locked"): this process's writers queue
+    in front of it instead (hot task writes and ordinary writes alike)."""
+    store = open_store(f"sqlite:///{tmp_path / 'state.db'}", "ws", tmp_path)
+    try:
+        store.create_tasks([task("t1"), task("t2", target="api/prod/c2")])
+        store.engine.dispose()
+
+        @event.listens_for(store.engine, "connect")
+        def _no_busy_wait(dbapi_conn, record):  # noqa: ANN001
+            dbapi_conn.execute("PRAGMA busy_timeout = 0")
+
+        holding, errors = threading.Event(), []
+
+        def first_writer():
+            with store._write() as conn:
+                conn.exec_driver_sql("UPDATE tasks SET message = 'first' WHERE id = 't1'")
+                holding.set()
+                time.sleep(0.3)
+
+        def second_writer():
+            holding.wait(10)
+            try:
+                store.start_attempt("t2", "r", T0)
+                store.update_task("t2", message="second")
+                store.finish_task("t2", status=statuses.DONE, message="ok", at=T0, new_state=state("api/prod/c2", task_id="t2"))
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=first_writer), threading.Thread(target=second_writer)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert store.get_task("t1").message == "first" and store.get_task("t2").status == statuses.DONE
+    finally:
+        store.close()
