@@ -113,3 +113,17 @@ def test_sqlite_writers_of_one_process_take_turns_without_the_busy_handler(tmp_p
         assert store.get_task("t1").message == "first" and store.get_task("t2").status == statuses.DONE
     finally:
         store.close()
+
+
+def test_postgres_finds_tasks_by_id_through_their_unique_index_after_a_large_first_plan(pg_db, tmp_path):
+    """A new database has no statistics; after the first apply recorded its tasks the planner must
+    still look a task up by (workspace, id), not read every task of the workspace."""
+    store = open_store(pg_db, "ws", tmp_path)
+    try:
+        store.create_tasks([task(f"t{i:04d}", target=f"api/prod/c{i}") for i in range(1000)])
+        with store.engine.connect() as conn:
+            plan = "\n".join(conn.exec_driver_sql(
+                "EXPLAIN UPDATE tasks SET message = 'x' WHERE workspace = 'ws' AND id = 't0500'").scalars())
+        assert "uq_tasks_workspace_id" in plan, plan
+    finally:
+        store.close()
