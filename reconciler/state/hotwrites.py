@@ -75,7 +75,11 @@ class HotWrites:
                 try:
                     yield raw.cursor()
                 finally:
-                    raw.driver_connection.autocommit = False
+                    try:
+                        raw.driver_connection.autocommit = False
+                    except Exception:
+                        raw.invalidate()  # never back to the pool in autocommit (a lost connection)
+                        raise
                 return
             with self.writers:
                 cursor = raw.cursor()

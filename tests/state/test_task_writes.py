@@ -127,3 +127,26 @@ def test_postgres_finds_tasks_by_id_through_their_unique_index_after_a_large_fir
         assert "uq_tasks_workspace_id" in plan, plan
     finally:
         store.close()
+
+
+def test_postgres_task_writes_recover_from_a_lost_connection(pg_db, tmp_path):
+    """A connection the server dropped fails the write that used it and is not used again; the pool
+    hands out only connections that are not in autocommit to ordinary transactions."""
+    import psycopg
+
+    store = open_store(pg_db, "ws", tmp_path)
+    try:
+        store.create_tasks([task("t1"), task("t2", target="api/prod/c2")])
+        assert store.start_attempt("t1", "r", T0) == 1
+        with psycopg.connect(pg_db, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        with pytest.raises(psycopg.OperationalError):
+            store.finish_task("t1", status=statuses.DONE, message="ok", at=T0, new_state=state())
+        assert store.start_attempt("t2", "r", T0) == 1
+        store.finish_task("t2", status=statuses.DONE, message="ok", at=T0, new_state=state("api/prod/c2", task_id="t2"))
+        with store._write() as conn:
+            assert conn.connection.dbapi_connection.autocommit is False
+        assert store.get_task("t2").status == statuses.DONE and store.get_task("t1").status == statuses.STARTED
+    finally:
+        store.close()
