@@ -77,3 +77,11 @@ def test_example_workflows_use_commands_that_exist(cli):
             assert result.code == 0, f"{path.name}: {line}: {result.err}"
             for flag in [a.split("=")[0] for a in args if a.startswith("--")]:
                 assert flag in result.out, f"{path.name}: {line}: unknown flag {flag}"
+
+
+def test_the_apply_path_imports_no_http_client():
+    """Start-up counts in every apply: the verification providers import httpx only when they run."""
+    probe = ("import sys, reconciler.cli.commands.apply, reconciler.engine.apply, reconciler.engine.sharded, "
+             "reconciler.executors.builtin.command, reconciler.executors.verification; print('httpx' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -9,6 +9,7 @@ target's new current state in the same transaction as its outcome.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import threading
 import time
@@ -224,6 +225,17 @@ class Runner:
     def _finish(self, task: TaskRecord, status: str, message: str, log: str, cut: int = 0) -> str:
         finish(self.store, task, status, message, self.clock(), log or None, cut)
         if status in statuses.TERMINAL:
-            shutil.rmtree(self.workdir / ".reconciler" / "work" / task.id, ignore_errors=True)
+            _drop_scratch(self.workdir / ".reconciler" / "work" / task.id)
         self.hooks.task_finished(task, status, message)
         return status
+
+
+def _drop_scratch(folder: Path) -> None:
+    """Remove a finished task's scratch folder: usually empty by then (one ``rmdir``), else with
+    whatever its agent left there."""
+    try:
+        os.rmdir(folder)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)

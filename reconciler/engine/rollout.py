@@ -7,11 +7,11 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from reconciler.engine import rollback
 from reconciler.engine.execute import ASYNC_STATUSES, Runner
+from reconciler.engine.workers import AdaptivePool
 from reconciler.models import statuses
 from reconciler.models.records import TaskRecord
 from reconciler.planning.plan import Change
@@ -31,7 +31,8 @@ class WorkItem:
 
 
 def run_work(runner: Runner, work: list[WorkItem], parallel: int) -> dict[str, str]:
-    """Run ``work``: strictly one task at a time per target, targets in parallel up to ``parallel``,
+    """Run ``work``: strictly one task at a time per target, targets in parallel up to ``parallel``
+    (on fewer threads while tasks are quick: ``engine.workers``),
     never more at once in a concurrency rule's scope than its free slots, and rolling or canary
     batches of a deployment × environment one after another, stopping at a failed batch."""
     limits: dict[str, threading.BoundedSemaphore] = {}
@@ -52,7 +53,7 @@ def run_work(runner: Runner, work: list[WorkItem], parallel: int) -> dict[str, s
                     limits[policy].release()
 
     plain, batched = _split(work)
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="target") as pool:
+    with AdaptivePool(parallel) as pool:  # fewer threads while tasks are quick (engine.workers)
         futures = [pool.submit(run_group, items) for items in plain.values()]
         coordinators = [threading.Thread(target=_run_batches, args=(runner, pool, run_group, batches, results))
                         for batches in batched.values()]

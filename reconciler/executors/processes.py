@@ -34,8 +34,27 @@ def _with_parent_death_signal(argv: list[str], cwd: Path, env: dict[str, str]) -
     if "/" in program:
         found = os.access(program if os.path.isabs(program) else os.path.join(cwd, program), os.X_OK)
     else:
-        found = shutil.which(program, path=env.get("PATH")) is not None
+        found = _on_path(program, env.get("PATH"))
     return [_SETPRIV, "--pdeathsig", "TERM", "--", *argv] if found else argv
+
+
+_FOUND: dict[tuple[str, str | None], str] = {}  # (program, PATH) -> where it was found last
+
+
+def _on_path(program: str, path: str | None) -> bool:
+    """Whether ``program`` is on ``path``: where it was found last is checked first (one access
+    check instead of a search of every folder for every task), else the search runs again."""
+    key = (program, path)
+    last = _FOUND.get(key)
+    if last is not None and os.path.isfile(last) and os.access(last, os.X_OK):
+        return True
+    found = shutil.which(program, path=path)
+    if found is None:
+        _FOUND.pop(key, None)
+        return False
+    if len(_FOUND) < 256:
+        _FOUND[key] = found
+    return True
 
 
 def spawn(argv: list[str], *, cwd: Path, env: dict[str, str], scratch: Path | None) -> subprocess.Popen:

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from reconciler.errors import MigrationError
 
 VERSION_TABLE = "reconciler_schema_version"
-HEAD = "0007"
-_ORDER = ["0001", "0002", "0003", "0004", "0005", "0006", "0007"]
+HEAD = "0008"
+_ORDER = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008"]
 _PG_LOCK_KEY = 727_272_001
 
 

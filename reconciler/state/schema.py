@@ -220,3 +220,13 @@ plan_epoch_pending = sa.Table(
     sa.Column("workspace", sa.String(128), primary_key=True),
     sa.Column("deployment", sa.String(128), primary_key=True),
 )
+
+# -- epochs in shards (migration 0008, PostgreSQL): a committing transaction bumps the shard of its
+# connection (backend id modulo 64); a deployment's epoch is all its shards read together
+plan_epoch_shards = sa.Table(
+    "plan_epoch_shards", metadata,
+    sa.Column("workspace", sa.String(128), primary_key=True),
+    sa.Column("deployment", sa.String(128), primary_key=True),
+    sa.Column("shard", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("token", sa.String(64), nullable=False),
+)

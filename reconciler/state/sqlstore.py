@@ -1,13 +1,16 @@
 """The SQL state store (SQLite and PostgreSQL through SQLAlchemy Core).
 
 Reads run in plain transactions; writes run in ``BEGIN IMMEDIATE`` on SQLite so concurrent writers
-queue on the database lock instead of failing mid-transaction.
+queue on the database lock instead of failing mid-transaction. Every task's start and finish go
+through ``hotwrites`` (compiled once; one autocommitted statement each on PostgreSQL).
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -16,14 +19,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from reconciler.errors import StateError
-from reconciler.models.records import ApprovalRecord, HoldRecord, LockInfo, ReleaseRecord, TargetState, Trace
+from reconciler.models.records import ApprovalRecord, HoldRecord, ReleaseRecord, TargetState, Trace
 from reconciler.state import engine as engines
 from reconciler.state import migrate
+from reconciler.state.hotwrites import HotWrites
 from reconciler.state.schema import (
     approvals,
     holds,
-    locks,
     meta,
+    plan_epoch_shards,
     plan_epochs,
     releases,
     target_state,
@@ -31,17 +35,23 @@ from reconciler.state.schema import (
     versions_seen,
 )
 from reconciler.state.sqlapi import ApiQueries
+from reconciler.state.sqlleases import LeaseQueries
 from reconciler.state.sqltasks import TaskQueries
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class SqlStore(TaskQueries, ApiQueries):
+class SqlStore(TaskQueries, ApiQueries, LeaseQueries):
     def __init__(self, url: str, workspace: str):
         self.url = url
         self.workspace = workspace
         self.engine = engines.create(url)
         self.backend = self.engine.dialect.name
+        # SQLite has one writer at a time: this process's threads take turns on a lock, handed over
+        # at once, rather than in SQLite's busy handler, which sleeps up to 100 ms between tries
+        # (other processes still wait there). PostgreSQL writers run concurrently.
+        self._writers = threading.RLock() if self.backend == "sqlite" else contextlib.nullcontext()
+        self._hot = HotWrites(self.engine, self._writers)
         self._wrote = False  # PRAGMA optimize on close only after writes (read-only plans skip it)
         try:
             migrate.ensure_schema(self.engine)
@@ -68,7 +78,8 @@ class SqlStore(TaskQueries, ApiQueries):
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         self._wrote = True
-        with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+        with self._writers, self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, \
+                conn.begin():
             yield conn
 
     # -- meta -------------------------------------------------------------------------------
@@ -186,10 +197,19 @@ class SqlStore(TaskQueries, ApiQueries):
 
     def plan_epochs(self) -> dict[str, str]:
         """deployment -> a token that changes whenever recorded state planning reads for it changes
-        (maintained by database triggers, so every writer counts)."""
+        (maintained by database triggers, so every writer counts). On PostgreSQL a deployment's
+        epoch is kept in shards (migration 0008): its token is all of them, in shard order."""
+        if self.backend != "postgresql":
+            with self._read() as conn:
+                rows = conn.execute(sa.select(plan_epochs.c.deployment, plan_epochs.c.token).where(self._ws(plan_epochs)))
+                return {r[0]: r[1] for r in rows}
+        s = plan_epoch_shards
         with self._read() as conn:
-            rows = conn.execute(sa.select(plan_epochs.c.deployment, plan_epochs.c.token).where(self._ws(plan_epochs)))
-            return {r[0]: r[1] for r in rows}
+            rows = conn.execute(sa.select(s.c.deployment, s.c.token).where(self._ws(s)).order_by(s.c.deployment, s.c.shard))
+            tokens: dict[str, list[str]] = {}
+            for deployment, token in rows:
+                tokens.setdefault(deployment, []).append(token)
+        return {deployment: ",".join(parts) for deployment, parts in tokens.items()}
 
     def releases_by_id(self, ids: list[str]) -> dict[str, ReleaseRecord]:
         """Many releases in a few queries (planning's diffs against what runs)."""
@@ -258,101 +278,3 @@ class SqlStore(TaskQueries, ApiQueries):
         query = sa.select(traces).where(self._ws(traces), traces.c.task_id == task_id).order_by(traces.c.seq)
         with self._read() as conn:
             return [Trace(r.task_id, r.seq, r.step, r.status, r.message, r.at) for r in conn.execute(query)]
-
-    # -- lease lock ----------------------------------------------------------------------------
-    def try_lock(self, name: str, info: LockInfo, token: str, now: datetime,
-                 steal: Callable[[LockInfo], bool] = lambda _: False) -> LockInfo | None:
-        """Take or renew the lock; None when acquired, else the live holder.
-
-        The lock is free when absent, expired, already ours (same token), or ``steal(holder)``
-        says the holder is dead.
-        """
-        values = {"owner": info.owner, "host": info.host, "pid": info.pid, "token": token,
-                  "acquired_at": info.acquired_at, "expires_at": info.expires_at}
-        try:
-            with self._write() as conn:
-                query = sa.select(locks).where(self._ws(locks), locks.c.name == name)
-                if self.backend == "postgresql":
-                    query = query.with_for_update()
-                row = conn.execute(query).first()
-                if row is None:
-                    conn.execute(sa.insert(locks).values(workspace=self.workspace, name=name, **values))
-                    return None
-                holder = LockInfo(row.name, row.owner, row.host, row.pid, row.acquired_at, row.expires_at)
-                if row.token == token or row.expires_at <= now or steal(holder):
-                    if row.token == token:
-                        values["acquired_at"] = row.acquired_at
-                    conn.execute(sa.update(locks).where(self._ws(locks), locks.c.name == name,
-                                                        locks.c.token == row.token).values(**values))
-                    return None
-                return holder
-        except IntegrityError:
-            return self.lock_holder(name) or LockInfo(name, "unknown", "", 0, now, now)
-
-    def renew_lock(self, name: str, token: str, expires_at: datetime) -> bool:
-        with self._write() as conn:
-            done = conn.execute(sa.update(locks).where(self._ws(locks), locks.c.name == name,
-                                                       locks.c.token == token).values(expires_at=expires_at))
-            return done.rowcount == 1
-
-    def release_lock(self, name: str, token: str) -> None:
-        with self._write() as conn:
-            conn.execute(sa.delete(locks).where(self._ws(locks), locks.c.name == name, locks.c.token == token))
-
-    def lock_holder(self, name: str) -> LockInfo | None:
-        with self._read() as conn:
-            row = conn.execute(sa.select(locks).where(self._ws(locks), locks.c.name == name)).first()
-        return None if row is None else LockInfo(row.name, row.owner, row.host, row.pid, row.acquired_at,
-                                                 row.expires_at)
-
-    # -- per-deployment leases (scale-out on PostgreSQL) ---------------------------------------
-    def claim_leases(self, names: list[str], info: LockInfo, token: str, now: datetime, limit: int = 1,
-                     steal: Callable[[LockInfo], bool] = lambda holder: False) -> list[str]:
-        """Claim up to ``limit`` of the named leases that are free (never taken, expired, ours, or
-        held by a process ``steal`` says is dead).
-
-        Candidate rows are locked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so processes
-        claiming at the same time never wait for each other and never get the same lease. Returns
-        the names claimed, sorted.
-        """
-        if not names or limit <= 0:
-            return []
-        dialect = postgresql if self.backend == "postgresql" else sqlite
-        free = [{"workspace": self.workspace, "name": n, "owner": "", "host": "", "pid": 0, "token": "",
-                 "acquired_at": _EPOCH, "expires_at": _EPOCH} for n in sorted(set(names))]
-        with self._write() as conn:
-            conn.execute(dialect.insert(locks).on_conflict_do_nothing(), free)
-        with self._write() as conn:
-            query = (sa.select(locks).where(self._ws(locks), locks.c.name.in_(sorted(set(names))))
-                     .order_by(locks.c.name))
-            if self.backend == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            claimed = []
-            for row in conn.execute(query):
-                holder = LockInfo(row.name, row.owner, row.host, row.pid, row.acquired_at, row.expires_at)
-                if row.expires_at <= now or row.token == token or steal(holder):
-                    claimed.append(row.name)
-                    if len(claimed) >= limit:
-                        break
-            if claimed:
-                conn.execute(sa.update(locks).where(self._ws(locks), locks.c.name.in_(claimed)).values(
-                    owner=info.owner, host=info.host, pid=info.pid, token=token, acquired_at=now,
-                    expires_at=info.expires_at))
-            return claimed
-
-    def renew_leases(self, names: list[str], token: str, expires_at: datetime) -> set[str]:
-        """Extend the named leases still held with ``token``; returns the names renewed."""
-        if not names:
-            return set()
-        where = (self._ws(locks), locks.c.name.in_(sorted(names)), locks.c.token == token)
-        with self._write() as conn:
-            conn.execute(sa.update(locks).where(*where).values(expires_at=expires_at))
-            return set(conn.execute(sa.select(locks.c.name).where(*where)).scalars())
-
-    def release_leases(self, names: list[str], token: str) -> None:
-        """Give the named leases held with ``token`` back (at once, not at expiry)."""
-        if names:
-            with self._write() as conn:
-                conn.execute(sa.update(locks).where(self._ws(locks), locks.c.name.in_(sorted(names)),
-                                                    locks.c.token == token).values(token="", expires_at=_EPOCH))
-

@@ -1,7 +1,7 @@
 """Task queries of the SQL store: create, read, page, start attempts, finish atomically.
 
-A mixin for ``SqlStore``; expects ``self._read()``/``self._write()`` transaction helpers and
-``self.workspace``.
+A mixin for ``SqlStore``; expects ``self._read()``/``self._write()`` transaction helpers,
+``self._hot`` (``hotwrites.HotWrites``: every task's start and finish) and ``self.workspace``.
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from reconciler.errors import NotFoundError
 from reconciler.models import statuses
 from reconciler.models.records import Attempt, Outcome, TargetState, TaskRecord
+from reconciler.state import hotwrites
+from reconciler.state.hotwrites import HotWrites
 from reconciler.state.schema import attempts, target_state, tasks
 
 _TASK_FIELDS = [f.name for f in fields(TaskRecord)]
+ANALYZE_AFTER = 100  # tasks created at once after which PostgreSQL's statistics are checked
 _alias = tasks.alias("t")
 
 
@@ -46,6 +48,8 @@ def state_values(state: TargetState, workspace: str) -> dict[str, Any]:
 
 class TaskQueries:
     workspace: str
+    _hot: HotWrites
+    _wrote: bool
 
     def _ws(self, table: sa.Table) -> sa.ColumnElement[bool]:
         return table.c.workspace == self.workspace
@@ -55,6 +59,19 @@ class TaskQueries:
             return
         with self._write() as conn:
             conn.execute(sa.insert(tasks), [task_values(t, self.workspace) for t in new])
+        if len(new) >= ANALYZE_AFTER and conn.dialect.name == "postgresql":
+            self._refresh_statistics(len(new))
+
+    def _refresh_statistics(self, inserted: int) -> None:
+        """``ANALYZE tasks`` when PostgreSQL knows of fewer rows than were just inserted (a new
+        database: autovacuum analyzes a minute later at the earliest). Without statistics the
+        planner found a task by id through ``ix_tasks_operation``, reading every task of the
+        workspace: each task's start and finish read all the others (1,000 tasks: 1,850 rows
+        each, most of the database CPU of an apply)."""
+        with self._write() as conn:
+            known = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = 'tasks'::regclass").scalar()
+            if known is None or known < inserted:
+                conn.exec_driver_sql("ANALYZE tasks")
 
     def get_task(self, task_id: str) -> TaskRecord:
         """The task whose id is ``task_id`` or starts with it (unique prefix of at least 4 chars)."""
@@ -158,17 +175,18 @@ class TaskQueries:
         starts (None) when the task was canceled or a cancel was requested.
         """
         params = {"ws": self.workspace, "tid": task_id, "run_id": run_id, "at": at}
+        if not interrupted_previous:  # every task's start: compiled once, one transaction
+            self._wrote = True
+            number = self._hot.start(params, unless_canceled)
+            if number is not None:
+                return number
+            if unless_canceled and self._task_exists(task_id):
+                return None
+            raise NotFoundError(f"no task with id {task_id!r}")
         with self._write() as conn:
-            if conn.dialect.name == "postgresql" and not interrupted_previous:  # one round trip
-                row = conn.execute(_PG_START[unless_canceled], params).first()
-                if row is not None:
-                    return row.attempt
-                if unless_canceled and self._task_exists(conn, task_id):
-                    return None
-                raise NotFoundError(f"no task with id {task_id!r}")
-            row = conn.execute(_START_GUARDED if unless_canceled else _START, params).first()
+            row = conn.execute(hotwrites.START[unless_canceled], params).first()
             if row is None:
-                if unless_canceled and self._task_exists(conn, task_id):
+                if unless_canceled and self._task_exists(task_id, conn):
                     return None
                 raise NotFoundError(f"no task with id {task_id!r}")
             number = row.attempt
@@ -178,12 +196,15 @@ class TaskQueries:
                     attempts.c.finished_at.is_(None),
                 ).values(status="interrupted", interrupted=True, finished_at=at,
                          message="the reconciler running this attempt stopped"))
-            conn.execute(_OPEN_ATTEMPT, {"workspace": self.workspace, "task_id": task_id, "attempt": number,
+            conn.execute(hotwrites.OPEN_ATTEMPT, {"workspace": self.workspace, "task_id": task_id, "attempt": number,
                                          "status": statuses.STARTED, "started_at": at, "message": "",
                                          "interrupted": False, "run_id": run_id})
             return number
 
-    def _task_exists(self, conn: sa.Connection, task_id: str) -> bool:
+    def _task_exists(self, task_id: str, conn: sa.Connection | None = None) -> bool:
+        if conn is None:
+            with self._read() as read:
+                return self._task_exists(task_id, read)
         return conn.execute(sa.select(tasks.c.id).where(self._ws(tasks), tasks.c.id == task_id)).first() is not None
 
     def hand_back(self, task_id: str, at: datetime, message: str) -> None:
@@ -210,19 +231,15 @@ class TaskQueries:
         values: dict[str, Any] = {"status": status, "message": message, "finished_at": at, **(extra or {})}
         if log is not None:
             values.update(log=log, log_truncated=log_truncated)
+        if not extra and clear_state is None:  # every task's finish: compiled once, one transaction
+            self._wrote = True
+            self._hot.finish({"ws": self.workspace, "tid": task_id, **values, "amessage": message[:2000]},
+                             None if new_state is None else state_values(new_state, self.workspace))
+            return
         with self._write() as conn:
-            if log is not None and not extra and clear_state is None and conn.dialect.name == "postgresql":
-                params = {"ws": self.workspace, "tid": task_id, **values, "amessage": message[:2000]}
-                if new_state is not None:  # task, attempt and target state in one round trip
-                    params.update({f"s_{k}": v for k, v in state_values(new_state, self.workspace).items()})
-                conn.execute(_PG_FINISH[new_state is not None], params)
-                return
-            if log is not None and not extra:  # the common case, as statements built once
-                conn.execute(_FINISH_WITH_LOG, {"ws": self.workspace, "tid": task_id, **values})
-            else:
-                conn.execute(sa.update(tasks).where(self._ws(tasks), tasks.c.id == task_id).values(**values))
-            conn.execute(_CLOSE_ATTEMPT, {"ws": self.workspace, "tid": task_id, "status": status,
-                                          "finished_at": at, "amessage": message[:2000]})
+            conn.execute(sa.update(tasks).where(self._ws(tasks), tasks.c.id == task_id).values(**values))
+            conn.execute(hotwrites.CLOSE_ATTEMPT, {"ws": self.workspace, "tid": task_id, "status": status,
+                                                   "finished_at": at, "amessage": message[:2000]})
             if new_state is not None:
                 self._upsert_state(conn, new_state)
             if clear_state is not None:
@@ -230,7 +247,7 @@ class TaskQueries:
 
     def _upsert_state(self, conn: sa.Connection, state: TargetState) -> None:
         """One statement: insert the target's state, or replace it (both fire the epoch triggers)."""
-        conn.execute(_UPSERT_STATE[conn.dialect.name], state_values(state, self.workspace))
+        conn.execute(hotwrites.UPSERT_STATE[conn.dialect.name], state_values(state, self.workspace))
 
     def attempts(self, task_id: str) -> list[Attempt]:
         query = sa.select(attempts).where(self._ws(attempts), attempts.c.task_id == task_id).order_by(attempts.c.attempt)
@@ -266,63 +283,3 @@ def _aware(value: Any) -> Any:
     if isinstance(value, datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value
-
-
-# Hot statements of every task, built once (bind parameters), so that a busy apply does not pay
-# for constructing them and computing their cache keys again for every task.
-_FINISH_WITH_LOG = sa.update(tasks).where(tasks.c.workspace == sa.bindparam("ws"), tasks.c.id == sa.bindparam("tid")) \
-    .values(status=sa.bindparam("status"), message=sa.bindparam("message"), finished_at=sa.bindparam("finished_at"),
-            log=sa.bindparam("log"), log_truncated=sa.bindparam("log_truncated"))
-_CLOSE_ATTEMPT = sa.update(attempts).where(
-    attempts.c.workspace == sa.bindparam("ws"), attempts.c.task_id == sa.bindparam("tid"),
-    attempts.c.finished_at.is_(None),
-).values(status=sa.bindparam("status"), finished_at=sa.bindparam("finished_at"), message=sa.bindparam("amessage"))
-
-
-def _upsert(dialect, prefix: str = "") -> Any:
-    names = [c.name for c in target_state.columns]
-    insert = dialect.insert(target_state).values({n: sa.bindparam(prefix + n) for n in names})
-    return insert.on_conflict_do_update(index_elements=[target_state.c.workspace, target_state.c.target],
-                                        set_={n: insert.excluded[n] for n in names if n not in ("workspace", "target")})
-
-
-_UPSERT_STATE = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
-
-
-def _start(guarded: bool) -> Any:
-    where = [tasks.c.workspace == sa.bindparam("ws"), tasks.c.id == sa.bindparam("tid")]
-    if guarded:  # nothing starts once the task was canceled or a cancel was requested
-        where += [tasks.c.cancel_requested.is_(False), tasks.c.status != statuses.CANCELED]
-    at = sa.bindparam("at", type_=tasks.c.started_at.type)
-    return sa.update(tasks).where(*where).values(
-        status=statuses.STARTED, attempt=tasks.c.attempt + 1, run_id=sa.bindparam("run_id"),
-        started_at=sa.func.coalesce(tasks.c.started_at, at), finished_at=None,
-    ).returning(tasks.c.attempt)
-
-
-_START, _START_GUARDED = _start(False), _start(True)
-_OPEN_ATTEMPT = sa.insert(attempts).values({c: sa.bindparam(c) for c in (
-    "workspace", "task_id", "attempt", "status", "started_at", "message", "interrupted", "run_id")})
-
-
-# PostgreSQL runs data-modifying CTEs, so a task's start and its finish are one statement each.
-def _pg_start(guarded: bool) -> Any:
-    started = _start(guarded).cte("started")
-    at = sa.bindparam("at", type_=attempts.c.started_at.type)
-    rows = sa.select(sa.bindparam("ws", type_=attempts.c.workspace.type), sa.bindparam("tid", type_=attempts.c.task_id.type),
-                     started.c.attempt, sa.literal(statuses.STARTED), at, sa.literal(""), sa.false(),
-                     sa.bindparam("run_id", type_=attempts.c.run_id.type))
-    columns = ["workspace", "task_id", "attempt", "status", "started_at", "message", "interrupted", "run_id"]
-    return postgresql.insert(attempts).from_select(columns, rows).returning(attempts.c.attempt).add_cte(started)
-
-
-def _pg_finish(with_state: bool) -> Any:
-    task = _FINISH_WITH_LOG.returning(tasks.c.id).cte("finished")
-    attempt = _CLOSE_ATTEMPT.returning(attempts.c.task_id).cte("closed")
-    # state parameters are prefixed: a parameter named like a column of tasks would join its SET
-    main = _upsert(postgresql, "s_") if with_state else sa.select(sa.literal(1))
-    return main.add_cte(task).add_cte(attempt)
-
-
-_PG_START = {False: _pg_start(False), True: _pg_start(True)}
-_PG_FINISH = {False: _pg_finish(False), True: _pg_finish(True)}

@@ -6,12 +6,12 @@ import json
 import time
 from typing import Any
 
-import httpx
-
 from reconciler.models.common import parse_duration
 
 
 def measure(provider: dict[str, Any], workdir: str) -> dict[str, Any]:
+    import httpx  # here, not at import: every apply imports the providers, few verify over HTTP (60 ms)
+
     started = time.monotonic()
     timeout = parse_duration(provider.get("timeout", "10s"))
     try:
