@@ -13,10 +13,9 @@ compare-and-set, so two servers sweeping expired leases never requeue one twice.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -24,6 +23,7 @@ from reconciler.errors import UsageError
 from reconciler.models import statuses
 from reconciler.models.records import ReleaseRecord, TaskRecord
 from reconciler.state.schema import api_keys, attempts, releases, tasks
+from reconciler.state.sqlparts import StoreParts
 from reconciler.state.sqltasks import task_from_row
 
 QUEUED = (statuses.TRIGGERED, statuses.IN_PROGRESS)  # what a pull agent may claim
@@ -48,15 +48,7 @@ class Claim:
     expiries: int
 
 
-class ApiQueries:
-    workspace: str
-    backend: str
-
-    if TYPE_CHECKING:
-        def _ws(self, table: sa.Table) -> sa.ColumnElement[bool]: ...
-        def _read(self) -> AbstractContextManager[sa.Connection]: ...
-        def _write(self) -> AbstractContextManager[sa.Connection]: ...
-
+class ApiQueries(StoreParts):
     # -- API keys ------------------------------------------------------------------------------
     def create_api_key(self, name: str, key_hash: str, prefix: str, scope: str, now: datetime) -> ApiKey:
         """Record a new key; a revoked key's name may be reused, a live one's may not."""

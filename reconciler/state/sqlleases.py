@@ -8,9 +8,7 @@ A mixin for ``SqlStore``; expects ``self._read()``/``self._write()``, ``self._ws
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,19 +16,12 @@ from sqlalchemy.exc import IntegrityError
 
 from reconciler.models.records import LockInfo
 from reconciler.state.schema import locks
+from reconciler.state.sqlparts import StoreParts
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class LeaseQueries:
-    workspace: str
-    backend: str
-
-    if TYPE_CHECKING:
-        def _ws(self, table: sa.Table) -> sa.ColumnElement[bool]: ...
-        def _read(self) -> AbstractContextManager[sa.Connection]: ...
-        def _write(self) -> AbstractContextManager[sa.Connection]: ...
-
+class LeaseQueries(StoreParts):
     # -- lease lock ----------------------------------------------------------------------------
     def try_lock(self, name: str, info: LockInfo, token: str, now: datetime,
                  steal: Callable[[LockInfo], bool] = lambda _: False) -> LockInfo | None:

@@ -8,6 +8,7 @@ built tables can be handed out and back as JSON (``tables``/``load_tables``) for
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
@@ -137,6 +138,7 @@ _PARSER: lark.Lark | None = None
 _TABLES_FORMAT = 1
 
 
+@lru_cache(maxsize=1)
 def _grammar() -> str:
     return Path(__file__).with_name("cel.lark").read_text(encoding="utf-8")
 
@@ -158,6 +160,7 @@ def built() -> bool:
     return _PARSER is not None
 
 
+@lru_cache(maxsize=1)
 def tables_key() -> str:
     import hashlib
 
@@ -168,8 +171,8 @@ def tables_key() -> str:
 def tables() -> str:
     """The built parser's tables (``lark.Lark.memo_serialize``) as JSON text, with ``tables_key``."""
     from lark.grammar import Rule
-    from lark.lexer import TerminalDef
     from lark.lark import _LOAD_ALLOWED_OPTIONS
+    from lark.lexer import TerminalDef
 
     data, memo = _parser().memo_serialize([TerminalDef, Rule])
     data["options"] = {n: v for n, v in data["options"].items() if n not in _LOAD_ALLOWED_OPTIONS}

@@ -15,6 +15,8 @@ Revision ID: 0008
 Revises: 0007
 """
 
+from importlib import import_module
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -36,17 +38,7 @@ BEGIN
 END $$
 """
 
-# 0007's, to go back to
-_SINGLE = """
-CREATE OR REPLACE FUNCTION reconciler_epochs_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO plan_epochs (workspace, deployment, token)
-  VALUES (NEW.workspace, NEW.deployment, md5(random()::text || clock_timestamp()::text))
-  ON CONFLICT (workspace, deployment) DO UPDATE SET token = EXCLUDED.token;
-  DELETE FROM plan_epoch_pending WHERE xid = NEW.xid AND workspace = NEW.workspace AND deployment = NEW.deployment;
-  RETURN NULL;
-END $$
-"""
+_PREVIOUS = import_module("reconciler.state.migrations.versions.0007_deferred_epochs")  # its _BUMP, to go back to
 
 
 def upgrade() -> None:
@@ -64,7 +56,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(_SINGLE)
+        op.execute(_PREVIOUS._BUMP)
         op.execute("INSERT INTO plan_epochs (workspace, deployment, token) "
                    "SELECT workspace, deployment, md5(string_agg(token, ',' ORDER BY shard)) FROM plan_epoch_shards "
                    "GROUP BY workspace, deployment "
