@@ -1,5 +1,5 @@
 """Allow ``python -m reconciler``."""
 
-from reconciler.cli.main import main
+from reconciler.cli.main import entry
 
-raise SystemExit(main())
+entry()

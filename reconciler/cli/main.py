@@ -7,9 +7,12 @@ input or failures, 3 for a held lock. No traceback reaches a user unless RECONCI
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
 import sys
+import threading
+from typing import NoReturn
 
 import click
 
@@ -112,6 +115,31 @@ def main(argv: list[str] | None = None) -> int:
     return int(result or 0)
 
 
+def entry() -> NoReturn:
+    """The ``reconciler`` command (and ``python -m reconciler``): ``main``, then ``leave``."""
+    leave(main())
+
+
+def leave(code: int) -> NoReturn:
+    """End the process with ``code`` without tearing its heap down object by object: a plan of
+    300,000 targets leaves several hundred MB that the interpreter would free one object at a time
+    for nothing (about 0.1 s). What an ordinary exit does that matters still happens first: other
+    threads are waited for (a plan-cache writer), exit handlers run (temporary directories,
+    logging) and the standard streams are flushed. If a stream cannot be flushed (a closed pipe),
+    the ordinary exit reports it as it always did."""
+    current = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not current and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        raise SystemExit(code) from None
+    os._exit(code)
+
+
 def _usage(message: str) -> int:
     message = " ".join(message.split())
     click.echo(f"reconciler: error: {message} (see 'reconciler --help')", err=True)
@@ -119,4 +147,4 @@ def _usage(message: str) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()
