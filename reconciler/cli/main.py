@@ -126,7 +126,10 @@ def leave(code: int) -> NoReturn:
     for nothing (about 0.1 s). What an ordinary exit does that matters still happens first: other
     threads are waited for (a plan-cache writer), exit handlers run (temporary directories,
     logging) and the standard streams are flushed. If a stream cannot be flushed (a closed pipe),
-    the ordinary exit reports it as it always did."""
+    the ordinary exit reports it as it always did. Under a profiler or a tracer (cProfile,
+    coverage), which write their results after the program, the exit is the ordinary one."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        raise SystemExit(code)
     current = threading.current_thread()
     for thread in threading.enumerate():
         if thread is not current and not thread.daemon:
