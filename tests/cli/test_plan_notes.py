@@ -47,3 +47,17 @@ def test_a_pin_to_an_older_version_is_called_a_downgrade(cli, ws):
     (change,) = json.loads(cli("plan", "-C", root, "--format", "json").out)["changes"]
     assert (change["fromVersion"], change["toVersion"]) == ("v2", "v1")
     assert change["reason"] == "downgrade to v1 (pinned by hold-v1: v2 leaks)"
+
+
+def test_a_blocked_entry_says_what_it_waits_for(cli, quickstart):
+    assert "/anyApproval; waits for an approval]" in cli("plan", "-C", quickstart).out
+    (quickstart / "promote.yaml").write_text(
+        "type: Policy\nname: promote\nselectors: [{environments: environment.name == 'production'}]\nrules:\n"
+        "  - environmentProgression: {dependsOnEnvironmentSelector: environment.name == 'staging'}\n")
+    assert cli("approve", "--deployment", "api", "--version", "v1.2.3", "--environment", "production", "-C", quickstart,
+               "--actor", "alice").code == 0
+    text = cli("plan", "-C", quickstart).out
+    assert "[promote/environmentProgression; waits for the environments it depends on]" in text
+    assert "waits for a person" not in text
+    assert cli("freeze", "stop", "-C", quickstart, "--reason", "incident 42").code == 0
+    assert "/freeze; waits for the Freeze to be removed]" in cli("plan", "-C", quickstart).out

@@ -12,6 +12,17 @@ from rich.markup import escape
 from reconciler.planning.groups import Group, blocked_key, change_key
 from reconciler.planning.plan import Blocked, Change, Plan, utc
 
+# What a blocked entry with no next evaluation time waits for, by the rule that blocks it.
+WAITS = {
+    "anyApproval": "waits for an approval",
+    "environmentProgression": "waits for the environments it depends on",
+    "deploymentDependency": "waits for the deployment it depends on",
+    "versionSelector": "not allowed by the selector; waits for a policy change",
+    "concurrency": "waits for a running task to finish",
+    "hold": "waits for the hold to be lifted",
+    "freeze": "waits for the Freeze to be removed",
+    "": "waits for a change of desired or recorded state",
+}
 SYMBOLS = {"install": ("+", "green"), "upgrade": ("~", "yellow"), "reinstall": ("↻", "cyan"),
            "recreate": ("±", "magenta"), "uninstall": ("-", "red"), "rollback": ("↶", "red")}
 
@@ -92,7 +103,7 @@ def render(plan: Plan, console: Console) -> None:
             console.print(f"      [dim]artifacts: {escape(', '.join(group.files))}[/]")
     for group in plan.groups("blocked"):
         dep, version, policy, rule, message, nxt = group.key
-        when = f"; next evaluation {short_time(nxt)}" if nxt else "; waits for a person"
+        when = f"; next evaluation {short_time(nxt)}" if nxt else f"; {WAITS.get(rule, WAITS[''])}"
         head = f"blocked {dep} {version} on {_where_group(group)}".replace("  ", " ")
         console.print(f"  [bold red]! {escape(head)}[/]  {escape(message)} [dim]\\[{escape(policy)}/{escape(rule)}"
                       f"{escape(when)}][/]")
