@@ -71,10 +71,11 @@ class NotFoundError(StateError, LookupError):
 class TemplateError(ReconcilerError):
     """A jinja template failed: undefined variable, syntax error or sandbox violation."""
 
-    def __init__(self, message: str, template: str = "", line: int | None = None):
+    def __init__(self, message: str, template: str = "", line: int | None = None, keys: tuple = ()):
         super().__init__(message)
         self.template = template
         self.line = line
+        self.keys = keys  # where in the deployment's document the fix belongs, e.g. ("artifacts", 0)
 
 
 class TemplateErrors(TemplateError):

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.diagnostics import Diagnostic, SourcePos
+from reconciler.engine.artifact_errors import Problems
 from reconciler.engine.session import Session, gather_facts
 from reconciler.errors import ConfigError, TemplateError
 from reconciler.loading.source import Source
@@ -103,7 +103,7 @@ def render_release(catalog: Catalog, release: Release, templates: Mapping[str, s
         return render_artifacts(dep.artifacts, templates, template_context(release), _images(catalog, release),
                                 release_id=rid, revision=rev, templates_dir=catalog.config.templatesDir)
     except TemplateError as exc:
-        raise TemplateError(f"{exc} (artifacts of {release.target})", exc.template, exc.line) from None
+        raise TemplateError(f"{exc} (artifacts of {release.target})", exc.template, exc.line, exc.keys) from None
 
 
 def summarize(rendered: Mapping[str, RenderedArtifact], before: Mapping[str, str] | None) -> dict[str, Any]:
@@ -130,11 +130,12 @@ def unified_diff(path: str, old: str | None, new: str | None) -> str:
 
 
 def plan_artifacts(catalog: Catalog, plan_result: PlanResult, templates: Mapping[str, str], previous: Previous,
-                   *, revision: str | None = None) -> None:
+                   *, revision: str | None = None, positions: Any = None) -> None:
     """Fill ``Change.artifacts`` of every change: the files its release renders, compared with
-    ``previous(target)`` (an uninstall lists what it removes). ConfigError lists every template error."""
+    ``previous(target)`` (an uninstall lists what it removes). ConfigError lists every template
+    error, at the setting of the deployment it comes from when ``positions`` are given."""
     plan = plan_result.plan
-    problems: list[Diagnostic] = []
+    problems = Problems(catalog, positions)
     for i, change in enumerate(plan.changes):
         if change.release is None:
             gone = previous(str(change.key)) if change.operation == "uninstall" else None
@@ -146,22 +147,11 @@ def plan_artifacts(catalog: Catalog, plan_result: PlanResult, templates: Mapping
         try:
             rendered = render_release(catalog, change.release, templates, revision=revision)
         except TemplateError as exc:
-            problems.append(diagnostic(catalog, change.key.deployment, exc))
+            problems.add(change.key.deployment, exc, str(change.key))
             continue
         plan.changes[i] = dataclasses.replace(change, artifacts=summarize(rendered, previous(str(change.key))))
     if problems:
-        raise ConfigError(problems)
-
-
-def diagnostic(catalog: Catalog, deployment: str, exc: TemplateError) -> Diagnostic:
-    """A diagnostic at the template line, or at the deployment's file for errors outside templates."""
-    root = catalog.config.templatesDir.strip("/") + "/"
-    if exc.template.startswith(root):
-        pos = SourcePos(exc.template, exc.line or 0)
-    else:
-        origin = catalog.origins.get(("Deployment", deployment))
-        pos = SourcePos(origin[0] if origin else "<unknown>")
-    return Diagnostic("Template error", f"{exc}. Fix the template or define the value.", pos)
+        raise ConfigError(problems.diagnostics())
 
 
 # -- execution ----------------------------------------------------------------------------------
@@ -224,9 +214,9 @@ def previous_from_state(store: Any) -> Previous:
 # -- desired releases ---------------------------------------------------------------------------
 
 def desired_releases(session: Session, now: datetime, only: Iterable[str] | None = None, *, newest: bool = False
-                     ) -> tuple[dict[str, Release], list[Diagnostic]]:
+                     ) -> tuple[dict[str, Release], Problems]:
     """The release each target should run (whether or not the plan changes it), with the template
-    errors of job configs as diagnostics. Targets with no deployable version are left out. With
+    errors of job configs (``Problems``). Targets with no deployable version are left out. With
     ``newest``, the newest ready version of each target instead, whatever the policies and
     recorded deployments say: what will run once every gate opens, a function of Git alone."""
     catalog = session.catalog
@@ -235,7 +225,7 @@ def desired_releases(session: Session, now: datetime, only: Iterable[str] | None
     index = PlanIndex.build(catalog, facts, keys)
     wanted = set(only) if only is not None else None
     out: dict[str, Release] = {}
-    problems: list[Diagnostic] = []
+    problems = Problems(catalog, session.workspace.loaded.positions)
     for key in keys:
         if wanted is not None and str(key) not in wanted:
             continue
@@ -247,7 +237,7 @@ def desired_releases(session: Session, now: datetime, only: Iterable[str] | None
             out[str(key)] = build_release(catalog, key, version, render_value, facts.secret_digests,
                                           facts.placement_fields.get(key.deployment, ()), created)
         except TemplateError as exc:
-            problems.append(diagnostic(catalog, key.deployment, exc))
+            problems.add(key.deployment, exc, str(key))
     return out, problems
 
 
@@ -265,9 +255,9 @@ def render_targets(session: Session, now: datetime, only: Iterable[str] | None =
         try:
             out[target] = render_release(catalog, release, templates)
         except TemplateError as exc:
-            problems.append(diagnostic(catalog, release.target.deployment, exc))
+            problems.add(release.target.deployment, exc, target)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems.diagnostics())
     return out
 
 

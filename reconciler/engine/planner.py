@@ -46,7 +46,8 @@ def make_plan(session: Session, now: datetime, *, only: Iterable[str] | None = N
     if any(d.artifacts for d in session.catalog.deployments.values()):
         from reconciler.engine.artifacts import plan_artifacts, previous_from_state
 
-        plan_artifacts(session.catalog, result, templates(session), previous_from_state(session.store))
+        plan_artifacts(session.catalog, result, templates(session), previous_from_state(session.store),
+                       positions=session.workspace.loaded.positions)
     return result
 
 

@@ -75,11 +75,16 @@ def render_artifacts(specs: Sequence[ArtifactSpec], templates: Mapping[str, str]
     ctx = release_context(context, images, release_id=release_id, revision=revision)
     out: dict[str, RenderedArtifact] = {}
     for index, spec in enumerate(specs):
-        path = artifact_path(spec.path, ctx, index)
-        if path in out:
-            raise TemplateError(f"two artifacts render to the same path {path}", path)
-        job = _Job(spec, path, templates, ctx, images, templates_dir)
-        content = _normalise(RENDERERS[spec.type](job))
+        try:
+            path = artifact_path(spec.path, ctx, index)
+            if path in out:
+                raise TemplateError(f"two artifacts render to the same path {path}", path)
+            job = _Job(spec, path, templates, ctx, images, templates_dir)
+            content = _normalise(RENDERERS[spec.type](job))
+        except TemplateError as exc:
+            if not exc.keys:  # (an error inside a template file is still reported at its own line)
+                exc.keys = ("artifacts", index)
+            raise
         out[path] = RenderedArtifact(path, spec.type, content, sha256(content))
     return dict(sorted(out.items()))
 

@@ -94,7 +94,7 @@ def test_a_deployment_without_artifacts_needs_nothing(session):
 
 def test_desired_releases_cover_unchanged_targets_too(session):
     releases, problems = artifacts.desired_releases(session, NOW)
-    assert sorted(releases) == ["web/production/host-1", "web/production/host-2"] and problems == []
+    assert sorted(releases) == ["web/production/host-1", "web/production/host-2"] and not problems
 
 
 def test_the_sticker_format():

@@ -104,7 +104,8 @@ def test_a_template_error_names_the_file_line_and_target_and_renders_nothing(cli
     assert result.code == 1
     where = "templates/compose.yml.j2:4:1: error: Template error: templates/compose.yml.j2 line 4: undefined"
     assert where in result.err
-    assert "(artifacts of web/production/host-1)" in result.err
+    assert "(artifacts of web/production/host-1 and 1 more target)" in result.err  # one line for both hosts
+    assert result.err.count("undefined") == 1
     assert not (root / "rendered").exists()
 
 
@@ -114,6 +115,11 @@ def test_a_missing_digest_fails_the_render_naming_service_and_version(cli, make_
     result = cli("render", "-C", root)
     assert result.code == 1
     assert "service 'worker' uses image 'worker', but version v1.0.0 has no digest for it" in result.err
+    # at the artifact entry of the deployment (not at 1:1), once for both hosts
+    assert result.err.count("has no digest") == 1 and "web.yaml:13:5: error: Template error" in result.err
+    assert "(artifacts of web/production/host-1 and 1 more target)" in result.err
+    planned = cli("plan", "-C", root)
+    assert planned.code == 1 and "web.yaml:13:5: error: Template error" in planned.err
 
 
 def test_newest_renders_what_git_says_whatever_the_state_and_the_clock(cli, tmp_path):
