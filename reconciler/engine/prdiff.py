@@ -54,7 +54,8 @@ def _outcome_json(o: Outcome) -> dict[str, Any]:
             "detail": o.detail, "nextEvaluation": iso(o.next_evaluation)}
 
 
-def outcomes(plan: Plan, targets: int) -> dict[str, Outcome]:
+def outcomes(plan: Plan | Any, targets: int = 0) -> dict[str, Outcome]:
+    """Each target's outcome in a plan, or in one deployment's outcome (``DeploymentOutcome``)."""
     out: dict[str, Outcome] = {}
     for c in plan.changes:
         out[str(c.key)] = Outcome("change", c.operation, c.to_version or c.from_version or "", c.reason)
@@ -62,7 +63,7 @@ def outcomes(plan: Plan, targets: int) -> dict[str, Outcome]:
         out[str(b.key)] = Outcome("blocked", "", b.version, f"{b.policy}/{b.rule}: {b.message}", b.next_evaluation)
     for o in plan.orphaned:
         out[o.target] = Outcome("orphaned", "", o.version, o.reason)
-    for f in plan.in_flight:
+    for f in [*plan.in_flight, *getattr(plan, "removed_in_flight", ())]:
         out[f.target] = Outcome("in-progress", f.operation, f.version, f"task {f.task_id}")
     return out
 

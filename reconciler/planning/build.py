@@ -49,6 +49,7 @@ class PlanResult:
     plan: Plan
     errors: list[PlanError] = field(default_factory=list)
     outcomes: dict[str, DeploymentOutcome] = field(default_factory=dict)  # computed here, not reused
+    every: dict[str, DeploymentOutcome] = field(default_factory=dict)  # each deployment's, computed or reused
     index: PlanIndex | None = None
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # deployment -> (unchanged, targets)
 
@@ -85,6 +86,7 @@ def build_plan(catalog: Catalog, facts: Facts, render: Render, *, only: Iterable
             outcome = plan_deployment(index, name, render, wanted)
             result.outcomes[name] = outcome
         plan.add(outcome)
+        result.every[name] = outcome
         removed_in_flight.extend(outcome.removed_in_flight)
         result.counts[name] = (outcome.unchanged, outcome.targets)
         result.errors.extend(outcome.errors)

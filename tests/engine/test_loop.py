@@ -84,3 +84,61 @@ def test_watch_apply_says_what_it_applied(ws):
     assert watch_loop(str(root), None, True, 10, lines.append, changes=iter(())) == 0
     assert "applied: 2 tasks (2 done)" in lines
     assert (root / "deployed-r1").read_text() == "v1"
+
+
+def test_watch_reads_again_only_what_was_planned_again(ws):
+    from reconciler.engine.prdiff import outcomes
+    from reconciler.engine.watch import describe_changes, plan_once, snapshot_changes
+
+    root = ws(resources=2)
+    (root / "other.yaml").write_text("type: Deployment\nname: other\nsystem: s\nagent: {ref: py}\n---\n"
+                                     "type: Version\ndeployment: other\ntag: o1\ncreatedAt: \"2026-11-01T00:00:00Z\"\n")
+    first = plan_once(str(root), None)
+    second = plan_once(str(root), None, first)  # (a fresh outcome comes back once as its cached copy)
+    third = plan_once(str(root), None, second)
+    assert all(third[name] is second[name] for name in ("app", "other")), "unchanged: nothing read again"
+    with open(root / "versions.yaml", "a") as handle:
+        handle.write('---\ntype: Version\ndeployment: app\ntag: v2\ncreatedAt: "2026-11-05T00:00:00Z"\n')
+    fourth = plan_once(str(root), None, third)
+    assert fourth["other"] is third["other"] and fourth["app"] is not third["app"]
+    flat = [{t: o for _dep, (_outcome, targets) in snap.items() for t, o in targets.items()} for snap in (third, fourth)]
+    lines = snapshot_changes(third, fourth)
+    assert lines == describe_changes(*flat) == ["  app/prod/r1: install v1 → install v2",
+                                                "  app/prod/r2: install v1 → install v2"]
+    assert flat[1] == outcomes(_full_plan(root))  # what a plan from scratch says
+
+
+def _full_plan(root):
+    from datetime import UTC, datetime
+
+    from reconciler.engine.planner import make_plan
+    from reconciler.engine.session import open_session
+
+    session = open_session(str(root), readonly=True)
+    try:
+        return make_plan(session, datetime.now(UTC)).plan
+    finally:
+        session.close()
+
+
+def test_watch_follows_real_file_changes(ws):
+    """The real watcher (watchfiles), not an injected stream of changes."""
+    import queue
+    import threading
+
+    root = ws(resources=1)
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "watch", "-C", str(root), "--debounce", "50"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line.strip()) for line in proc.stdout], daemon=True).start()
+    try:
+        assert lines.get(timeout=30) == "plan: 1 targets with work; 1 changed since the last plan"
+        assert lines.get(timeout=5) == "app/prod/r1: unchanged → install v1"
+        time.sleep(0.5)  # (the watcher starts right after the first plan is printed)
+        with open(root / "versions.yaml", "a") as handle:
+            handle.write('---\ntype: Version\ndeployment: app\ntag: v2\ncreatedAt: "2026-11-05T00:00:00Z"\n')
+        assert lines.get(timeout=30) == "plan: 1 targets with work; 1 changed since the last plan"
+        assert lines.get(timeout=5) == "app/prod/r1: install v1 → install v2"
+    finally:
+        proc.kill()
+        proc.wait()
