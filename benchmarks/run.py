@@ -8,7 +8,8 @@ Figures (issue "Performance at Ctrlplane's benchmark scale"), per scale factor:
  2. ``plan_warm``: the same, caches filled, nothing changed; ``plan_warm_text`` in the text view;
  3. ``plan_after_one_version``: warm, after one Version document was added (Ctrlplane's scenario);
     ``*_in_process``: the same measured in a long-lived process (``run``, ``watch``, ``serve``), one
-    of its own (``inprocess.py``: medians of three rounds);
+    of its own (``inprocess.py``: medians of three rounds); ``*_watch``: a real ``reconciler watch``
+    process, from writing the file to the printed plan (``watchrounds.py``: median of three rounds);
  4. peak RSS of each CLI run;
  5. apply throughput with the command agent running ``true``, on SQLite and PostgreSQL;
  6. ``history --deployment D --page 1`` with 1,000,000 task rows (query time and CLI wall time);
@@ -107,6 +108,7 @@ def plan_figures(work: Path, scale: float, cache: Path) -> dict[str, float]:
     warm, warm_rss = measure(*plan_cmd(root), env=env)
     warm_text, _ = measure(*plan_cmd(root, "text"), env=env)
     warm_in_process, incremental_in_process = _in_process(root, cache)
+    incremental_watch = _watch(root, cache)
     with open(root / "deployments" / "svc-07.yaml", "a") as handle:
         handle.write(NEW_VERSION)
     incremental, inc_rss = measure(*plan_cmd(root), env=env)
@@ -118,6 +120,7 @@ def plan_figures(work: Path, scale: float, cache: Path) -> dict[str, float]:
     figure("plan_warm_in_process" + suffix, warm_in_process, "s")
     figure("plan_after_one_version" + suffix, incremental, "s")
     figure("plan_after_one_version_in_process" + suffix, incremental_in_process, "s")
+    figure("plan_after_one_version_watch" + suffix, incremental_watch, "s")
     figure("rss_plan_cold" + suffix, cold_rss, "MB")
     figure("rss_plan_warm" + suffix, warm_rss, "MB")
     figure("rss_plan_after_one_version" + suffix, inc_rss, "MB")
@@ -139,6 +142,15 @@ def _in_process(root: Path, cache: Path) -> tuple[float, float]:
         raise SystemExit(f"in-process benchmark failed\n{out.stderr}")
     warm, incremental = out.stdout.split()
     return float(warm), float(incremental)
+
+
+def _watch(root: Path, cache: Path) -> float:
+    """After one new version, as ``reconciler watch`` prints it (``watchrounds.py``: median of three)."""
+    out = subprocess.run([sys.executable, str(HERE / "watchrounds.py"), str(root), str(cache)], capture_output=True,
+                         text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"watch benchmark failed\n{out.stdout}{out.stderr}")
+    return float(out.stdout.split()[-1])
 
 
 def apply_throughput(work: Path, url: str | None, label: str, targets: int = 1000) -> None:

@@ -10,7 +10,8 @@ import sys
 from tests.conftest import ROOT
 
 PER_SCALE = ("targets", "plan_cold", "plan_warm", "plan_warm_text", "plan_warm_in_process", "plan_after_one_version",
-             "plan_after_one_version_in_process", "rss_plan_cold", "rss_plan_warm", "rss_plan_after_one_version")
+             "plan_after_one_version_in_process", "plan_after_one_version_watch",
+             "rss_plan_cold", "rss_plan_warm", "rss_plan_after_one_version")
 ONCE = ("calibration_python_sum_1e7", "scaling_exponent_plan_cold", "scaling_exponent_plan_warm", "scaling_exponent_plan_incremental",
         "apply_throughput_sqlite", "apply_throughput_postgresql", "scale_out_tasks", "scale_out_1_process",
         "scale_out_3_processes", "scale_out_speedup", "history_seed_rows", "history_seed_time", "history_page_query",
