@@ -149,3 +149,37 @@ def test_the_token_never_leaks(github, ctx):
     agent, job, result = start(github, ctx)
     results = follow(agent, job, ctx, result)
     assert TOKEN not in json.dumps([r.__dict__ for r in results])
+
+
+def test_history_links_to_the_workflow_run(github, cli, tmp_path):
+    from tests.conftest import write_files
+
+    write_files(tmp_path, {
+        "reconciler.yaml": "workspace: gh\n",
+        "system.yaml": "type: System\nname: s\n---\ntype: Environment\nname: prod\nsystem: s\nresourceSelector: 'true'\n",
+        "resources.yaml": "type: Resource\nidentifier: eu-1\nname: eu-1\nkind: Host\nversion: v1\n",
+        "app.yaml": f"""
+            type: JobAgent
+            name: gha
+            config: {{type: github-actions, owner: acme, repo: api, workflow: deploy.yml, apiUrl: '{github.url}',
+                      pollInterval: 0.05}}
+            ---
+            type: Deployment
+            name: api
+            system: s
+            agent: {{ref: gha}}
+            ---
+            type: Version
+            deployment: api
+            tag: v1.2.3
+            createdAt: "2026-11-01T00:00:00Z"
+            """,
+    })
+    run = {"html": "https://github.example/acme/api/actions/runs/9000"}
+    for _ in range(5):  # an asynchronous agent: each apply follows the run one step
+        assert cli("apply", "-C", tmp_path).code == 0
+        (task,) = json.loads(cli("history", "-C", tmp_path, "--format", "json").out)["tasks"]
+        assert task["links"] == run  # from the dispatch on, while it runs and after
+        if task["status"] == "done":
+            break
+    assert task["status"] == "done"

@@ -22,7 +22,7 @@ def task_json(task: TaskRecord, attempts: list[Attempt] | None = None, traces: l
         "createdAt": iso(task.created_at), "startedAt": iso(task.started_at), "finishedAt": iso(task.finished_at),
         "revision": task.revision, "externalId": task.external_id, "attempt": task.attempt,
         "retries": task.retries, "logTruncated": task.log_truncated, "artifacts": task.artifacts,
-        "verification": task.verification,
+        "verification": task.verification, "links": links(task),
     }
     if attempts is not None:
         out["attempts"] = [{"attempt": a.attempt, "status": a.status, "startedAt": iso(a.started_at),
@@ -33,6 +33,13 @@ def task_json(task: TaskRecord, attempts: list[Attempt] | None = None, traces: l
     if with_log:
         out["log"] = task.log
     return out
+
+
+def links(task: TaskRecord) -> dict[str, str]:
+    """Web pages of the task's job that its agent reported (a GitHub Actions or Terraform Cloud run)."""
+    outputs = task.job.get("outputs") or {}
+    return {key.removesuffix("_url").removesuffix("Url") or key: value for key, value in sorted(outputs.items())
+            if key.lower().endswith("url") and isinstance(value, str) and value.startswith(("https://", "http://"))}
 
 
 def render(tasks: list[TaskRecord], page: int, pages: int, total: int, console: Console,
