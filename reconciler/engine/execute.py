@@ -105,11 +105,14 @@ class Runner:
         return self._complete(task, result, secrets)
 
     def poll_interval(self, task: TaskRecord) -> float:
-        """Seconds to leave between two polls of an asynchronous task (its agent's setting)."""
-        try:
-            return registry.create(jobs.build_job(task)[0].config).poll_interval()
-        except Exception:  # noqa: BLE001 - a broken agent fails on the poll itself
-            return 1.0
+        """Seconds to leave between two polls of an asynchronous task (its agent's setting), read
+        off the job's stored config: no secret is revealed and no artifact rendered to learn it."""
+        for config in (lambda: task.job.get("config") or {}, lambda: jobs.build_job(task)[0].config):
+            try:  # (the full job only if the stored config, secrets redacted, does not validate)
+                return registry.create(config()).poll_interval()
+            except Exception:  # noqa: BLE001 - a broken agent fails on the poll itself
+                continue
+        return 1.0
 
     def _agent_call(self, task: TaskRecord, call) -> AgentResult | None:
         """Run ``call(agent, job, ctx)`` for a second-phase agent action; failures become a result."""

@@ -183,3 +183,22 @@ def test_history_links_to_the_workflow_run(github, cli, tmp_path):
         if task["status"] == "done":
             break
     assert task["status"] == "done"
+
+
+def test_the_poll_interval_needs_no_secret_and_no_job(monkeypatch, tmp_path):
+    from datetime import UTC, datetime
+
+    from reconciler.engine import jobs
+    from reconciler.engine.execute import Runner
+    from reconciler.engine.hooks import Hooks
+    from reconciler.models.records import TaskRecord
+
+    def no_job(task, artifacts=None):
+        raise AssertionError("the poll interval built the whole job")
+
+    monkeypatch.setattr(jobs, "build_job", no_job)
+    config = {"type": "github-actions", "owner": "o", "repo": "r", "workflow": "d.yml", "pollInterval": "2m"}
+    task = TaskRecord("t1", "api/prod/eu-1", "api", "prod", "eu-1", "install", "in_progress", "v1", None, "rel1",
+                      "ci", "bot", "", {}, "rev", datetime.now(UTC), job={"config": config, "secrets": {"K": "GONE"}})
+    runner = Runner(None, tmp_path, "run1", lambda: datetime.now(UTC), Hooks(), 30.0, 1000)
+    assert runner.poll_interval(task) == 120.0
