@@ -52,14 +52,21 @@ def make_plan(session: Session, now: datetime, *, only: Iterable[str] | None = N
 
 
 def check_targets(session: Session, targets: TargetSource, only: Iterable[str]) -> None:
-    """Every ``--target`` must be a release target (or a recorded one, which may be orphaned)."""
-    recorded = session.store.target_states(details=False)
-    unknown = []
+    """Every ``--target`` must be a release target (or a recorded one, which may be orphaned).
+    Recorded state is read only for names that are not release targets (``apply`` checks before
+    it locks, and its plan checks again)."""
+    known_of: dict[str, set[str]] = {}
+    missing = []
     for name in only:
         dep = name.split("/", 1)[0]
-        known = {str(k) for k in targets.of(dep)} if dep in session.catalog.deployments else set()
-        if name not in known and name not in recorded:
-            unknown.append((name, known or set(recorded)))
+        if dep not in known_of:
+            known_of[dep] = {str(k) for k in targets.of(dep)} if dep in session.catalog.deployments else set()
+        if name not in known_of[dep]:
+            missing.append((name, known_of[dep]))
+    if not missing:
+        return
+    recorded = session.store.target_states(details=False)
+    unknown = [(name, known or set(recorded)) for name, known in missing if name not in recorded]
     if unknown:
         name, pool = unknown[0]
         close = difflib.get_close_matches(name, sorted(pool), n=1, cutoff=0.6)
