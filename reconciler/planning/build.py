@@ -2,9 +2,8 @@
 
 For every release target: skip it if a task is in flight; decide the desired version under the
 policies; build its release; classify the change against what runs; then check dispatch rules
-(retry budget of a failed release, freezes). Targets that no longer exist become uninstalls (with
-prune) or orphans, and an orphan paired with a new target of the same deployment × environment
-becomes a recreate (the deployment moved).
+(retry budget of a failed release, freezes). Recorded targets that no longer exist are left to
+``planning.removed`` (uninstalls, orphans, recreates of a moved deployment).
 
 The plan is made deployment by deployment (``DeploymentOutcome``); an outcome passed in ``reuse``
 (from a plan cache, whose inputs are unchanged) is taken as it is instead of being recomputed, and
@@ -16,7 +15,6 @@ This is a purely computational function with no side effects: the clock is ``fac
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -25,12 +23,13 @@ from reconciler.models import statuses
 from reconciler.models.catalog import Catalog
 from reconciler.models.keys import TargetKey
 from reconciler.planning import changes, decide, dispatch, jobrules
-from reconciler.planning.facts import Facts, states_of
+from reconciler.planning.facts import Facts
 from reconciler.planning.fingerprint import fingerprint
 from reconciler.planning.outcome import DeploymentOutcome, PriorReleases
-from reconciler.planning.plan import Blocked, Change, InFlight, Orphan, Plan, new_change
+from reconciler.planning.plan import Blocked, Change, InFlight, Plan, new_change
 from reconciler.planning.policies.index import PlanIndex
 from reconciler.planning.releases import Release, Render, build_release
+from reconciler.planning.removed import plan_removed
 from reconciler.planning.targets import TargetSource
 
 
@@ -131,7 +130,7 @@ def plan_deployment(index: PlanIndex, name: str, render: Render, wanted: set[str
     for key in keys:
         if wanted is None or str(key) in wanted:
             _plan_target(index, key, render, outcome, known)
-    _plan_removed(index, name, {str(k) for k in keys}, wanted, outcome)
+    plan_removed(index, name, {str(k) for k in keys}, wanted, outcome)
     outcome.changes = jobrules.assign_batches(sorted(outcome.changes, key=lambda c: str(c.key)))
     outcome.blocked.sort(key=lambda b: str(b.key))
     for item in outcome.blocked:
@@ -294,44 +293,3 @@ def _state_deployments(facts: Facts) -> Iterable[str]:
     if callable(names):
         return names()
     return {name.split("/", 1)[0] for name in facts.states}
-
-
-def _plan_removed(index: PlanIndex, deployment: str, existing: set[str], wanted: set[str] | None,
-                  outcome: DeploymentOutcome) -> None:
-    facts, catalog = index.facts, index.catalog
-    installs: dict[tuple[str, str], list[Change]] = defaultdict(list)
-    for change in outcome.changes:
-        if change.operation == "install":
-            installs[(change.key.deployment, change.key.environment)].append(change)
-    for name, state in sorted(states_of(facts, deployment, index.memo).items()):
-        if name in existing or (wanted is not None and name not in wanted):
-            continue
-        key = TargetKey.parse(name)
-        if facts.active.get(name):
-            task = facts.active[name][-1]
-            outcome.removed_in_flight.append(InFlight(name, task.id, task.operation, task.status, task.version))
-            continue
-        why = _removal_reason(catalog, key)
-        paired = installs.get((key.deployment, key.environment))
-        if paired:
-            new = paired.pop(0)
-            outcome.changes.remove(new)
-            outcome.changes.append(Change(new.key, "recreate", state.version, new.to_version,
-                                          f"moved from {key.resource} to {new.key.resource} ({why})", new.diff,
-                                          new.release, from_resource=key.resource))
-        elif facts.prune:
-            outcome.changes.append(Change(key, "uninstall", state.version, None, why))
-        else:
-            outcome.orphaned.append(Orphan(name, state.version, f"{why}; uninstall with --prune or prune: true"))
-
-
-def _removal_reason(catalog: Catalog, key: TargetKey) -> str:
-    dep = catalog.deployments.get(key.deployment)
-    if dep is None:
-        return f"deployment {key.deployment} was removed"
-    if (dep.system, key.environment) not in catalog.environments:
-        return f"environment {key.environment} was removed"
-    if key.resource not in catalog.resources:
-        return f"resource {key.resource} was removed"
-    return f"{key.resource} no longer matches the selectors of {key.deployment} × {key.environment}"
-
