@@ -114,7 +114,8 @@ def generate(out: Path, scale: float = 1.0, seed: int = 7, commit: bool = True) 
 
 
 def small_workspace(out: Path, targets: int) -> Path:
-    """One deployment on ``targets`` hosts with the command agent running ``true`` (apply throughput)."""
+    """One deployment on ``targets`` hosts with the command agent running ``true`` (apply throughput),
+    at most 16 tasks at once (``maxParallel``; the workers run as many as the cores keep busy)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "reconciler.yaml").write_text(f"workspace: apply-{targets}\nmaxParallel: 16\n")
     docs = ["type: System\nname: s\n",

@@ -156,7 +156,7 @@ def _watch(root: Path, cache: Path) -> float:
 def apply_throughput(work: Path, url: str | None, label: str, targets: int = 1000) -> None:
     root = work / f"apply-{label}"
     fleet.small_workspace(root, targets)
-    cmd = [sys.executable, "-m", "reconciler", "apply", "-C", str(root), "--actor", "bench"]  # maxParallel default (4)
+    cmd = [sys.executable, "-m", "reconciler", "apply", "-C", str(root), "--actor", "bench"]  # maxParallel 16 (fleet)
     name = None
     if url:  # a fresh database, so that every run deploys everything
         name = f"reconciler_bench_{os.getpid()}_{label}"
