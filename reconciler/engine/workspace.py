@@ -52,14 +52,18 @@ def agent_diagnostics(loaded: LoadResult) -> list[Diagnostic]:
     assert catalog is not None
     out: list[Diagnostic] = []
     items = {(d.model.type, getattr(d.model, "name", "")): d for d in loaded.documents}  # type: ignore[attr-defined]
-    known = ", ".join(sorted(registry.registry()))
+    agents = registry.registry()
     bad_agents = set()
     for name, agent in catalog.agents.items():
         item = items[("JobAgent", name)]
-        if agent.agent_type not in registry.registry():
+        if agent.agent_type not in agents:
             bad_agents.add(name)
-            out.append(Diagnostic("Unknown agent type", f"{agent.agent_type!r} is not a job agent type; use one of: "
-                                  f"{known}.", loaded.positions.locate(item.path, item.index, ("config", "type"))))
+            where = loaded.positions.locate(item.path, item.index, ("config", "type"))
+            broken = agents.problem(agent.agent_type)
+            out.append(Diagnostic("Broken agent plugin", f"agent type {agent.agent_type!r} is installed, but {broken}."
+                                  " Fix or reinstall the plugin, or use another type.", where) if broken else
+                       Diagnostic("Unknown agent type", f"{agent.agent_type!r} is not a job agent type; use one of: "
+                                  f"{', '.join(agents.usable())}.", where))
     layers: dict[str, list[Layer]] = {}
     for name, dep in catalog.deployments.items():
         if dep.agent is None or dep.agent.ref not in catalog.agents or dep.agent.ref in bad_agents:

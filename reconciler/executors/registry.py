@@ -29,6 +29,7 @@ class Registry(Mapping[str, type[Agent]]):
         for ep in entry_points(group="reconciler.agents"):
             self._paths.setdefault(ep.name, ep)
         self._loaded: dict[str, type[Agent] | None] = {}
+        self._problems: dict[str, str] = {}
 
     def _load(self, name: str) -> type[Agent] | None:
         if name not in self._loaded:
@@ -39,13 +40,27 @@ class Registry(Mapping[str, type[Agent]]):
 
                 cls = load(target)
             elif target is not None:
+                where = f"entry point {target.value!r} of the reconciler.agents group"
                 try:
                     cls = target.load()
-                except Exception:  # noqa: BLE001 - a broken plugin must not break every command
-                    cls = None
+                except Exception as exc:  # noqa: BLE001 - a broken plugin must not break every command
+                    self._problems[name] = f"its plugin ({where}) fails to import: {type(exc).__name__}: {exc}"
+                else:
+                    if not (isinstance(cls, type) and issubclass(cls, Agent) and cls.type == name):
+                        self._problems[name] = (f"its plugin ({where}) is not an Agent subclass whose type is "
+                                                f"{name!r}")
             ok = isinstance(cls, type) and issubclass(cls, Agent) and cls.type == name
             self._loaded[name] = cls if ok else None
         return self._loaded[name]
+
+    def problem(self, name: str) -> str | None:
+        """Why agent type ``name`` is installed but unusable (a broken plugin), else None."""
+        self._load(name)
+        return self._problems.get(name)
+
+    def usable(self) -> list[str]:
+        """Every agent type that is not a broken plugin (built-ins are not imported to tell)."""
+        return [name for name in self if isinstance(self._paths[name], str) or self._load(name) is not None]
 
     def __getitem__(self, name: str) -> type[Agent]:
         cls = self._load(name)
@@ -87,7 +102,10 @@ def create(config: dict[str, Any]) -> Agent:
     agent_type = str(config.get("type"))
     cls = registry().get(agent_type)
     if cls is None:
-        known = ", ".join(sorted(registry()))
+        broken = registry().problem(agent_type)
+        if broken:
+            raise InvalidAgentError(f"job agent type {agent_type!r} cannot be used: {broken}")
+        known = ", ".join(registry().usable())
         raise InvalidAgentError(f"job agent type {agent_type!r} is not registered (known: {known})")
     try:
         return cls(cls.Config.model_validate(config))

@@ -48,7 +48,13 @@ def test_an_agent_from_the_entry_point_group_runs_and_a_broken_one_is_left_out(t
     assert (root / "echo-r1").read_text() == "hi v1" and (root / "echo-r2").read_text() == "hi v1"
     (root / "agent.yaml").write_text("type: JobAgent\nname: py\nconfig: {type: broken}\n")
     result = run_process("validate", "-C", root, env=env)
-    assert result.code == 1 and "'broken' is not a job agent type" in result.err and "echo" in result.err
+    assert result.code == 1 and "agent.yaml:3:16: error: Broken agent plugin: agent type 'broken' is installed, but " \
+        "its plugin (entry point 'no_such_module:Agent' of the reconciler.agents group) fails to import: " \
+        "ModuleNotFoundError: No module named 'no_such_module'. Fix or reinstall the plugin" in result.err
+    (root / "agent.yaml").write_text("type: JobAgent\nname: py\nconfig: {type: nosuch}\n")
+    result = run_process("validate", "-C", root, env=env)
+    assert result.code == 1 and "'nosuch' is not a job agent type; use one of: " in result.err
+    assert "echo" in result.err and "broken" not in result.err  # a broken plugin is not offered
 
 
 def test_verification_can_run_on_a_job_failure(cli, ws, tmp_path):
