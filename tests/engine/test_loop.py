@@ -142,3 +142,25 @@ def test_watch_follows_real_file_changes(ws):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_run_pull_reconciles_what_was_pushed(cli, make_repo, tmp_path):
+    from tests.conftest import git
+    from tests.engine.conftest import AGENT, workspace_files
+
+    origin = make_repo({**workspace_files(resources=1), "agent.py": AGENT, ".gitignore": "deployed-*\nevents.log\n"},
+                       name="origin")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(origin), str(clone))
+    assert cli("run", "-C", clone, "--once", "--pull").code == 0
+    assert (clone / "deployed-r1").read_text() == "v1"
+    with open(origin / "versions.yaml", "a") as handle:
+        handle.write('---\ntype: Version\ndeployment: app\ntag: v2\ncreatedAt: "2026-11-05T00:00:00Z"\n')
+    git(origin, "commit", "-qam", "v2")
+    result = cli("run", "-C", clone, "--once", "--pull")
+    assert result.code == 0 and f"Pulled {git(origin, 'rev-parse', 'HEAD')[:12]}" in result.out
+    assert (clone / "deployed-r1").read_text() == "v2"
+    git(clone, "commit", "-q", "--allow-empty", "-m", "local")  # diverged: no fast-forward
+    git(origin, "commit", "-q", "--allow-empty", "-m", "upstream")
+    result = cli("run", "-C", clone, "--once", "--pull")
+    assert result.code == 0 and "git pull failed, reconciling what is checked out" in result.out
