@@ -2,14 +2,10 @@
 computed from, and reused while that digest is unchanged and the evaluation time is inside the
 outcome's validity (``DeploymentOutcome.valid_at``).
 
-A deployment's inputs are the Git blobs of the files holding its documents (Deployment, Versions,
-Approvals, Pins, PolicySkips naming it), of its agent's and its system's environments' files, of
-every file holding Resources, Policies, VariableSets, Freezes or anything else; the workspace
-config, secret and template digests, its agents' placement fields and reconciler's version; and
-its recorded state's epoch (a token the database replaces on every write that concerns the
-deployment). Rules that read other deployments (deploymentDependency, version dependencies,
-concurrency) widen that to every file and every deployment's epoch. The target keys are cached
-separately under a narrower digest (its selector, its environments, the resource files).
+A deployment's inputs (``plandigests``) are the Git blobs of the files its plan reads, the
+workspace config, secrets, templates, the code, and its recorded state's epoch (a token the
+database replaces on every write that concerns the deployment). The target keys are cached
+separately under a narrower digest.
 
 A deployment whose digest changed is planned again, and its previous outcome (of the same code)
 lends it the identities of releases whose inputs did not change (``prior``).
@@ -22,25 +18,24 @@ long-lived process also keeps them in memory.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import reconciler
 from reconciler.engine import plancodec, planfile
+from reconciler.engine.plandigests import code_version, input_digests
+from reconciler.engine.plandigests import digest as _digest
 from reconciler.engine.session import Session
 from reconciler.loading.yaml_reader import cache_dir
 from reconciler.models.keys import TargetKey
 from reconciler.planning.facts import Facts
 from reconciler.planning.outcome import DeploymentOutcome, prior_identities
 
-_OWN_KINDS = ("Deployment", "Version", "Approval", "Pin", "PolicySkip")
-_CROSS_RULES = ("deploymentDependency", "concurrency")
 _MEMORY: dict[tuple[str, str], tuple[str, DeploymentOutcome]] = {}
 _MEMORY_TARGETS: dict[tuple[str, str], tuple[str, list[TargetKey]]] = {}
 _WRITERS: list[threading.Thread] = []
@@ -50,26 +45,39 @@ def enabled() -> bool:
     return os.environ.get("RECONCILER_PLAN_CACHE", "1") not in ("0", "false", "no", "off")
 
 
-def code_version() -> str:
-    """reconciler's version and a stamp of its source files (sizes and modification times), so an
-    edited or reinstalled checkout never reuses plans an older build computed."""
-    global _CODE
-    if _CODE is None:
-        root = Path(reconciler.__file__).parent
-        stamp = sorted((str(p.relative_to(root)), p.stat().st_mtime_ns, p.stat().st_size) for p in root.rglob("*.py"))
-        _CODE = _digest(reconciler.__version__, stamp)
-    return _CODE
-
-
-_CODE: str | None = None
-
-
 def plan_cache_dir() -> Path:
     """``$RECONCILER_CACHE_DIR/plan`` when that is set (one variable isolates every cache), else
     ``~/.cache/reconciler/plan`` next to the parse cache."""
     if os.environ.get("RECONCILER_CACHE_DIR"):
         return cache_dir() / "plan"
     return cache_dir().parent / "plan"
+
+
+_HELD = threading.local()  # .writes: the writers ``writes_held`` keeps back on this thread
+
+
+@contextmanager
+def writes_held() -> Iterator[None]:
+    """Start this thread's background plan-cache writes only when the block ends. A long-lived
+    process (``watch``) prints its plan first, instead of sharing the interpreter with a writer
+    while it does. The outcomes are kept in memory at once; only the disk write waits."""
+    outer = getattr(_HELD, "writes", None)
+    _HELD.writes = []
+    try:
+        yield
+    finally:
+        held, _HELD.writes = _HELD.writes, outer
+        for writer in held:
+            _start(writer)
+
+
+def _start(writer: threading.Thread) -> None:
+    held = getattr(_HELD, "writes", None)
+    if held is not None:
+        held.append(writer)
+        return
+    writer.start()
+    _WRITERS.append(writer)
 
 
 def flush() -> None:
@@ -84,11 +92,6 @@ def _remember(memory: dict, key: tuple[str, str], value: Any) -> None:
     memory[key] = value
 
 
-def _digest(*parts: Any) -> str:
-    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
 class PlanCache:
     """Lookups and stores of one plan's deployments (digests computed once, at construction)."""
 
@@ -98,7 +101,7 @@ class PlanCache:
         self.scope = _digest(catalog.config.workspace, str(session.root), session.url)
         self.folder = plan_cache_dir() / self.scope
         epochs = session.store.plan_epochs()  # type: ignore[attr-defined]
-        self.digests, self.target_digests = _input_digests(session, facts, epochs, set(excluded))
+        self.digests, self.target_digests = input_digests(session, facts, epochs, set(excluded))
         self._stale: dict[str, DeploymentOutcome] = {}  # found but not reusable: lends its releases
 
     # -- outcomes ---------------------------------------------------------------------------
@@ -171,9 +174,7 @@ class PlanCache:
                     pass
 
         if background and items:
-            writer = threading.Thread(target=write, name="plan-cache-write")
-            writer.start()
-            _WRITERS.append(writer)
+            _start(threading.Thread(target=write, name="plan-cache-write"))
         else:
             write()
 
@@ -248,52 +249,3 @@ class PlanCache:
             os.replace(tmp, target)
         except OSError:
             pass  # the cache is an optimisation; a read-only home must not fail a plan
-
-
-def _input_digests(session: Session, facts: Facts, epochs: dict[str, str],
-                   excluded: set[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """(deployment -> outcome digest, deployment -> target-keys digest)."""
-    loaded = session.workspace.loaded
-    catalog = session.catalog
-    blobs = {path: item.blob for path, item in loaded.source.files.items()}
-    own: dict[str, set[str]] = {}
-    agents: dict[str, set[str]] = {}
-    envs: dict[str, set[str]] = {}
-    shared: set[str] = set()
-    resources: set[str] = set()
-    for item in loaded.documents:
-        model, path = item.model, item.path
-        kind = model.type  # type: ignore[attr-defined]
-        if kind in _OWN_KINDS:
-            own.setdefault(model.deployment if kind != "Deployment" else model.name, set()).add(path)  # type: ignore
-        elif kind == "JobAgent":
-            agents.setdefault(model.name, set()).add(path)  # type: ignore[attr-defined]
-        elif kind == "Environment":
-            envs.setdefault(model.system, set()).add(path)  # type: ignore[attr-defined]
-        else:
-            shared.add(path)
-            if kind == "Resource":
-                resources.add(path)
-    files = lambda paths: sorted((p, blobs.get(p)) for p in paths)
-    everything = _digest(files(blobs))
-    all_epochs = _digest(sorted(epochs.items()))
-    cross_rules = any(kind in _CROSS_RULES for p in catalog.policies for kind, _ in p.parsed_rules())
-    common = _digest(planfile.FORMAT, code_version(), catalog.config.model_dump(mode="json"), files(shared),
-                     dict(facts.secret_digests), dict(facts.template_digests), facts.prune, sorted(excluded))
-    resource_files = _digest(files(resources))
-    digests, target_digests = {}, {}
-    for name in set(catalog.deployments) | set(epochs) - {"*"}:
-        dep = catalog.deployments.get(name)
-        versions = catalog.versions.get(name, [])
-        cross = cross_rules or any(v.dependencies for v in versions)
-        mine = set(own.get(name, ()))
-        if dep is not None:
-            mine |= agents.get(dep.agent.ref, set()) if dep.agent else set()
-            mine |= envs.get(dep.system, set())
-        digests[name] = _digest(common, files(mine), list(facts.placement_fields.get(name, ())),
-                                epochs.get(name, epochs.get("*", "")), [everything, all_epochs] if cross else None)
-        if dep is not None:
-            target_digests[name] = _digest(code_version(), dep.resourceSelector, dep.system,
-                                           [(e.name, e.resourceSelector) for e in catalog.environments_of(dep.system)],
-                                           resource_files)
-    return digests, target_digests

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from reconciler.engine import plancache
 from reconciler.engine.hooks import Hooks
 from reconciler.engine.planner import make_plan
 from reconciler.engine.prdiff import Outcome, outcomes
@@ -64,7 +65,8 @@ def watch_loop(directory: str, state_url: str | None, apply: bool, debounce: int
     previous: Snapshot = {}
     root = Path(directory).resolve()
 
-    def step() -> None:
+    def show() -> int | None:
+        """Plan and print how the plan changed; the number of targets with work (None: no plan)."""
         nonlocal previous
         try:
             current = plan_once(directory, state_url, previous)
@@ -72,16 +74,21 @@ def watch_loop(directory: str, state_url: str | None, apply: bool, debounce: int
             echo("invalid desired state (nothing planned):")
             for diag in exc.diagnostics:
                 echo(f"  {diag.format()}")
-            return
+            return None
         except ReconcilerError as exc:
             echo(f"error: {exc}")
-            return
+            return None
         diff = snapshot_changes(previous, current)
         work = sum(len(targets) for _outcome, targets in current.values())
         echo(f"plan: {work} targets with work; {len(diff)} changed since the last plan")
         for line in diff:
             echo(line)
         previous = current
+        return work
+
+    def step() -> None:
+        with plancache.writes_held():  # the plan is printed before the plan cache is written
+            work = show()
         if apply and work:
             from reconciler.engine.apply import Applier
             from reconciler.engine.identity import resolve_actor

@@ -164,3 +164,18 @@ def test_run_pull_reconciles_what_was_pushed(cli, make_repo, tmp_path):
     git(origin, "commit", "-q", "--allow-empty", "-m", "upstream")
     result = cli("run", "-C", clone, "--once", "--pull")
     assert result.code == 0 and "git pull failed, reconciling what is checked out" in result.out
+
+
+def test_watch_prints_before_the_plan_cache_is_written(ws):
+    from reconciler.engine import plancache
+    from reconciler.engine.watch import plan_once
+
+    root = ws(resources=2)
+    folder = plancache.plan_cache_dir()
+    with plancache.writes_held():
+        first = plan_once(str(root), None)
+        assert not list(folder.rglob("*.plan")) and not plancache._WRITERS  # held: nothing started
+    assert plancache._WRITERS  # started when the block ended
+    plancache.flush()
+    assert [p.name for p in folder.rglob("*.plan")] == ["app.plan"]
+    assert plan_once(str(root), None, first)["app"][1] == first["app"][1]
