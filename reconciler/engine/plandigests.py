@@ -41,7 +41,7 @@ def code_version() -> str:
 
 
 def input_digests(session: Session, facts: Facts, epochs: dict[str, str],
-                   excluded: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+                  excluded: set[str]) -> tuple[dict[str, str], dict[str, str]]:
     """(deployment -> outcome digest, deployment -> target-keys digest)."""
     loaded = session.workspace.loaded
     catalog = session.catalog
