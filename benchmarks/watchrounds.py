@@ -1,7 +1,8 @@
 """The plan after one new version as ``reconciler watch`` shows it: a real ``watch`` process
 (real watchfiles) on the fleet; each round appends a Version document no plan has seen to
 ``deployments/svc-07.yaml`` and times from the write to the printed plan line. Prints the median
-of three rounds in seconds; the file is restored at the end.
+of three rounds in seconds; the file is restored at the end. (watchfiles yields a change once
+nothing more changed for 50 ms; ``--debounce`` only bounds how long it may group changes.)
 
     python benchmarks/watchrounds.py FLEET_ROOT CACHE_DIR
 """
@@ -22,7 +23,7 @@ VERSION = '---\ntype: Version\ndeployment: svc-07\ntag: v1.8.{n}\ncreatedAt: "20
 
 def main() -> None:
     root, cache = Path(sys.argv[1]), sys.argv[2]
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "watch", "-C", str(root), "--debounce", "50"],
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "watch", "-C", str(root)],  # default debounce
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RECONCILER_CACHE_DIR": cache})
     lines: queue.Queue[tuple[float, str]] = queue.Queue()
