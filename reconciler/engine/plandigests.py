@@ -69,7 +69,7 @@ def input_digests(session: Session, facts: Facts, epochs: dict[str, str],
     all_epochs = digest(sorted(epochs.items()))
     cross_rules = any(kind in _CROSS_RULES for p in catalog.policies for kind, _ in p.parsed_rules())
     common = digest(planfile.FORMAT, code_version(), catalog.config.model_dump(mode="json"), files(shared),
-                     dict(facts.secret_digests), dict(facts.template_digests), facts.prune, sorted(excluded))
+                    dict(facts.secret_digests), dict(facts.template_digests), facts.prune, sorted(excluded))
     resource_files = digest(files(resources))
     digests, target_digests = {}, {}
     for name in set(catalog.deployments) | set(epochs) - {"*"}:
@@ -81,9 +81,9 @@ def input_digests(session: Session, facts: Facts, epochs: dict[str, str],
             mine |= agents.get(dep.agent.ref, set()) if dep.agent else set()
             mine |= envs.get(dep.system, set())
         digests[name] = digest(common, files(mine), list(facts.placement_fields.get(name, ())),
-                                epochs.get(name, epochs.get("*", "")), [everything, all_epochs] if cross else None)
+                               epochs.get(name, epochs.get("*", "")), [everything, all_epochs] if cross else None)
         if dep is not None:
             target_digests[name] = digest(code_version(), dep.resourceSelector, dep.system,
-                                           [(e.name, e.resourceSelector) for e in catalog.environments_of(dep.system)],
-                                           resource_files)
+                                          [(e.name, e.resourceSelector) for e in catalog.environments_of(dep.system)],
+                                          resource_files)
     return digests, target_digests
