@@ -73,14 +73,17 @@ def test_three_runs_share_a_workspace_and_survive_one_killed_mid_apply(tmp_path,
     try:
         victim = procs[1]
 
-        def victim_is_running_a_task() -> bool:
-            return bool(_rows(pg_db, f"SELECT 1 FROM task_attempts a JOIN locks l ON l.pid = {victim.pid} "
-                                     f"AND l.expires_at > now() WHERE a.status = 'started' AND a.task_id IN ("
-                                     f"SELECT id FROM tasks WHERE deployment = substr(l.name, 12))"))
+        def tasks_the_victim_runs() -> int:
+            return _rows(pg_db, f"SELECT count(*) FROM task_attempts a JOIN locks l ON l.pid = {victim.pid} "
+                                f"WHERE a.status = 'started' AND a.task_id IN ("
+                                f"SELECT id FROM tasks WHERE deployment = substr(l.name, 12))")[0][0]
 
-        _wait(victim_is_running_a_task, 60, "the second process to run a task")
+        _wait(tasks_the_victim_runs, 60, "the second process to run a task")
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
+        # What the kill cut off, read while its leases still hold (nobody may take them over yet): a
+        # task can end between the check above and the kill, on a loaded machine more often.
+        cut_off = tasks_the_victim_runs()
         total = DEPLOYMENTS * RESOURCES
         _wait(lambda: _rows(pg_db, "SELECT count(*) FROM target_state WHERE version = 'v1'")[0][0] == total
               and not _rows(pg_db, "SELECT 1 FROM tasks WHERE status NOT IN ('done')"), 90,
@@ -98,7 +101,7 @@ def test_three_runs_share_a_workspace_and_survive_one_killed_mid_apply(tmp_path,
     assert len(per_target) == DEPLOYMENTS * RESOURCES
     assert all(count == 1 and status == "done" for _t, count, status, _a in per_target), per_target
     interrupted = _rows(pg_db, "SELECT count(*) FROM task_attempts WHERE interrupted")[0][0]
-    assert interrupted >= 1  # the killed run's task was resumed as a new attempt of the same task
+    assert interrupted >= cut_off  # each task the kill cut off was resumed as a new attempt of the same task
     runners = _rows(pg_db, "SELECT count(DISTINCT run_id) FROM task_attempts")[0][0]
     assert runners >= 3  # the work really was shared
 
