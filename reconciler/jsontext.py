@@ -31,3 +31,9 @@ class Rows(str):
     @classmethod
     def of(cls, rows: Any) -> Rows:
         return cls("\n".join(map(encode_row, rows)))
+
+
+class RowsChain(tuple):
+    """The rows of one list kept as several non-empty ``Rows`` parts (one per deployment outcome),
+    laid out as if they were joined: a plan of 57 MB of rows is written part by part instead of
+    being copied into one string first."""

@@ -13,7 +13,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from reconciler.jsontext import Rows, encode_row
+from reconciler.jsontext import RowsChain, encode_row
 from reconciler.planning import groups as grouping
 from reconciler.models.keys import TargetKey
 
@@ -253,7 +253,7 @@ class Plan:
         return not (self._size("changes") or self._size("blocked") or self.in_flight or self.orphaned)
 
     def to_json(self, encoded: bool = False) -> dict[str, Any]:
-        """The plan as JSON values; with ``encoded``, changes and blocked entries as ``Rows``."""
+        """The plan as JSON values; with ``encoded``, changes and blocked entries as ``RowsChain``."""
         return {
             "workspace": self.workspace,
             "revision": self.revision,
@@ -267,10 +267,10 @@ class Plan:
             "notes": list(self.notes),
         }
 
-    def _rows(self, kind: str) -> Rows:
-        """Every entry's row. An outcome's block still holding exactly its entries (by identity:
-        apply and artifacts replace entries) is taken from its stored rows, as are outcomes whose
-        entries were never read."""
+    def _rows(self, kind: str) -> RowsChain:
+        """Every entry's row, in parts. An outcome's block still holding exactly its entries (by
+        identity: apply and artifacts replace entries) is taken from its stored rows, as are
+        outcomes whose entries were never read."""
         state = self.__dict__
         items: list[Any] = state["_" + kind]
         parts: list[str] = []
@@ -286,7 +286,7 @@ class Plan:
                 done = first + len(mine)
         parts.extend(encode_row(x.to_json()) for x in items[done:])
         parts.extend(outcome.rows(kind) for outcome in state["_pending"][kind])
-        return Rows("\n".join(part for part in parts if part))
+        return RowsChain(part for part in parts if part)
 
 
 _LAZY = ("changes", "blocked")

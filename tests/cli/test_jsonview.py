@@ -23,3 +23,18 @@ def test_rows_of_a_list_of_objects_take_one_line_each():
     assert text.splitlines() == ['{', '  "summary": {', '    "install": 2', '  },', '  "changes": [',
                                  '    {"target": "a", "diff": {}},', '    {"target": "b"}', '  ],', '  "notes": []',
                                  '}']
+
+
+def test_rows_in_parts_are_written_as_if_joined():
+    import io
+
+    from reconciler.jsontext import Rows, RowsChain
+
+    rows = [{"target": "a"}, {"target": "b", "n": 1}, {"target": "c"}]
+    parts = RowsChain([Rows.of(rows[:2]), Rows.of(rows[2:])])
+    doc = {"summary": {"install": 3}, "changes": parts, "blocked": RowsChain(), "notes": []}
+    stream = io.StringIO()
+    jsonview.write(doc, stream)
+    plain = {**doc, "changes": rows, "blocked": []}
+    assert stream.getvalue() == jsonview.dumps(doc) == jsonview.dumps(plain)
+    assert json.loads(stream.getvalue()) == plain

@@ -35,6 +35,15 @@ def plan(directory, ref, state_url, at, fmt, out, detailed_exitcode, targets, pr
         result = make_plan(session, clock.clock_for(when)(), only=targets or None, prune=prune)
     finally:
         session.close()
+    if fmt == "json":  # tens of MB for a large plan: written piece by piece, never joined into one string
+        doc = result.plan.to_json(encoded=True)
+        if out:
+            with open(out, "w", encoding="utf-8") as handle:
+                jsonview.write(doc, handle)
+        jsonview.write(doc, sys.stdout)  # (ASCII: click.echo would scan it for ANSI codes)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+        return result.plan.exit_code() if detailed_exitcode else 0
     text = render(result.plan, fmt)
     if out:
         with open(out, "w", encoding="utf-8") as handle:
@@ -45,9 +54,6 @@ def plan(directory, ref, state_url, at, fmt, out, detailed_exitcode, targets, pr
         from reconciler.cli.views import plan_text
 
         plan_text.render(result.plan, Console(highlight=False, soft_wrap=True))
-    elif fmt == "json":  # ASCII, tens of MB for a large plan: click.echo would scan it for ANSI codes
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
     else:
         click.echo(text)
     return result.plan.exit_code() if detailed_exitcode else 0
@@ -77,8 +83,7 @@ def _pr_plan(directory, ref, state_url, when, fmt, out, base, prune, detailed_ex
 
 
 def render(plan, fmt: str) -> str:
-    if fmt == "json":
-        return jsonview.dumps(plan.to_json(encoded=True))
+    """The markdown view (JSON is written by ``jsonview.write``; text by ``plan_text``)."""
     if fmt == "markdown":
         from reconciler.cli.views import plan_markdown
 

@@ -10,10 +10,10 @@ encoded (``jsontext.Rows``, a reused plan's) are laid out the same way without e
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TextIO
 
 from reconciler.jsontext import ROW as _ROW
-from reconciler.jsontext import Rows, encode_row
+from reconciler.jsontext import Rows, RowsChain, encode_row
 
 
 def dumps(doc: Any) -> str:
@@ -23,8 +23,34 @@ def dumps(doc: Any) -> str:
     return "".join(parts)
 
 
+class _Sink:
+    """A text stream seen as the list ``_write`` appends to."""
+
+    __slots__ = ("append",)
+
+    def __init__(self, stream: TextIO):
+        self.append = stream.write
+
+
+def write(doc: Any, stream: TextIO) -> None:
+    """``dumps(doc)`` written to ``stream`` piece by piece: a large plan's rows are never copied
+    into one string (``RowsChain``: each outcome's part is laid out and written on its own)."""
+    _write(doc, "", _Sink(stream))  # type: ignore[arg-type]
+
+
 def _write(value: Any, pad: str, out: list[str]) -> None:
-    if isinstance(value, Rows):
+    if isinstance(value, RowsChain):
+        inner = pad + "  "
+        if not value:
+            out.append("[]")
+            return
+        out.append(f"[\n{inner}")
+        for i, part in enumerate(value):
+            if i:
+                out.append(",\n" + inner)
+            out.append(part.replace("\n", ",\n" + inner))
+        out.append(f"\n{pad}]")
+    elif isinstance(value, Rows):
         inner = pad + "  "
         out.append(f"[\n{inner}" + value.replace("\n", ",\n" + inner) + f"\n{pad}]" if value else "[]")
     elif isinstance(value, dict) and value:
