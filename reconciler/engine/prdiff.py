@@ -54,7 +54,7 @@ def _outcome_json(o: Outcome) -> dict[str, Any]:
             "detail": o.detail, "nextEvaluation": iso(o.next_evaluation)}
 
 
-def outcomes(plan: Plan | Any, targets: int = 0) -> dict[str, Outcome]:
+def outcomes(plan: Plan | Any) -> dict[str, Outcome]:
     """Each target's outcome in a plan, or in one deployment's outcome (``DeploymentOutcome``)."""
     out: dict[str, Outcome] = {}
     for c in plan.changes:
@@ -74,7 +74,7 @@ def plan_diff(session: Session, base_ref: str, now: datetime, *, prune: bool | N
     base_session = Session(open_workspace(str(session.root), base_ref), session.store, session.url, session.root,
                            session.readonly)
     base = make_plan(base_session, now, prune=prune).plan
-    head_out, base_out = outcomes(head, head.targets), outcomes(base, base.targets)
+    head_out, base_out = outcomes(head), outcomes(base)
     head_all = _all_targets(session) | set(head_out)
     base_all = _all_targets(base_session) | set(base_out)
     diff = PlanDiff(base.revision, head.revision, now, head_plan=head)

@@ -40,16 +40,14 @@ class Registry(Mapping[str, type[Agent]]):
 
                 cls = load(target)
             elif target is not None:
-                where = f"entry point {target.value!r} of the reconciler.agents group"
                 try:
                     cls = target.load()
                 except Exception as exc:  # noqa: BLE001 - a broken plugin must not break every command
-                    self._problems[name] = f"its plugin ({where}) fails to import: {type(exc).__name__}: {exc}"
-                else:
-                    if not (isinstance(cls, type) and issubclass(cls, Agent) and cls.type == name):
-                        self._problems[name] = (f"its plugin ({where}) is not an Agent subclass whose type is "
-                                                f"{name!r}")
+                    cls = f"fails to import: {type(exc).__name__}: {exc}"
             ok = isinstance(cls, type) and issubclass(cls, Agent) and cls.type == name
+            if not ok and target is not None and not isinstance(target, str):
+                why = cls if isinstance(cls, str) else f"is not an Agent subclass whose type is {name!r}"
+                self._problems[name] = f"its plugin (entry point {target.value!r} of the reconciler.agents group) {why}"
             self._loaded[name] = cls if ok else None
         return self._loaded[name]
 

@@ -39,20 +39,13 @@ def write(doc: Any, stream: TextIO) -> None:
 
 
 def _write(value: Any, pad: str, out: list[str]) -> None:
-    if isinstance(value, RowsChain):
+    if isinstance(value, (Rows, RowsChain)):  # rows already encoded: one part, or one per outcome
+        parts = [value] if isinstance(value, Rows) else value
         inner = pad + "  "
-        if not value:
-            out.append("[]")
-            return
-        out.append(f"[\n{inner}")
-        for i, part in enumerate(value):
-            if i:
-                out.append(",\n" + inner)
+        for i, part in enumerate(p for p in parts if p):
+            out.append(",\n" + inner if i else f"[\n{inner}")
             out.append(part.replace("\n", ",\n" + inner))
-        out.append(f"\n{pad}]")
-    elif isinstance(value, Rows):
-        inner = pad + "  "
-        out.append(f"[\n{inner}" + value.replace("\n", ",\n" + inner) + f"\n{pad}]" if value else "[]")
+        out.append(f"\n{pad}]" if any(parts) else "[]")
     elif isinstance(value, dict) and value:
         inner = pad + "  "
         out.append("{\n")
