@@ -134,23 +134,24 @@ def _targets(root: Path) -> int:
     return len(compute_targets(open_workspace(str(root)).catalog))
 
 
-def _in_process(root: Path, cache: Path) -> tuple[float, float]:
-    """(warm, after one new version) of a long-lived planner, in a process of its own."""
-    out = subprocess.run([sys.executable, str(HERE / "inprocess.py"), str(root), str(cache)], capture_output=True,
+def _figures_of(script: str, root: Path, cache: Path) -> list[float]:
+    """The seconds a helper script (``inprocess.py``, ``watchrounds.py``) prints for the fleet."""
+    out = subprocess.run([sys.executable, str(HERE / script), str(root), str(cache)], capture_output=True,
                          text=True, check=False)
     if out.returncode != 0:
-        raise SystemExit(f"in-process benchmark failed\n{out.stderr}")
-    warm, incremental = out.stdout.split()
-    return float(warm), float(incremental)
+        raise SystemExit(f"{script} failed\n{out.stdout}{out.stderr}")
+    return [float(value) for value in out.stdout.split()]
+
+
+def _in_process(root: Path, cache: Path) -> tuple[float, float]:
+    """(warm, after one new version) of a long-lived planner, in a process of its own."""
+    warm, incremental = _figures_of("inprocess.py", root, cache)
+    return warm, incremental
 
 
 def _watch(root: Path, cache: Path) -> float:
     """After one new version, as ``reconciler watch`` prints it (``watchrounds.py``: median of three)."""
-    out = subprocess.run([sys.executable, str(HERE / "watchrounds.py"), str(root), str(cache)], capture_output=True,
-                         text=True, check=False)
-    if out.returncode != 0:
-        raise SystemExit(f"watch benchmark failed\n{out.stdout}{out.stderr}")
-    return float(out.stdout.split()[-1])
+    return _figures_of("watchrounds.py", root, cache)[-1]
 
 
 def apply_throughput(work: Path, url: str | None, label: str, targets: int = 1000) -> None:
